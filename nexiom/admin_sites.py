@@ -1,0 +1,43 @@
+"""Two admin sites: the platform admin on the public host, the Desk on tenant hosts.
+
+Tenant hosts see the public schema too (it is on their search path), so the
+models that belong to the platform (tenants, domains, beat schedules) are
+registered only on the platform site; the Desk never lists them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django_celery_beat import models as beat_models
+
+
+class PlatformAdminSite(admin.AdminSite):
+    site_header = "Nexiom platform"
+    site_title = "Nexiom platform"
+    index_title = "Tenants and platform jobs"
+
+
+class DeskAdminSite(admin.AdminSite):
+    site_header = "Nexiom Desk"
+    site_title = "Nexiom Desk"
+    index_title = "Your company's integrations"
+
+
+platform_site = PlatformAdminSite(name="platform_admin")
+
+_BEAT_MODELS = (
+    beat_models.PeriodicTask,
+    beat_models.IntervalSchedule,
+    beat_models.CrontabSchedule,
+    beat_models.SolarSchedule,
+    beat_models.ClockedSchedule,
+)
+
+
+def move_platform_models() -> None:
+    """django-celery-beat registers on the default site; move it to the platform site."""
+    for model in _BEAT_MODELS:
+        if admin.site.is_registered(model):
+            model_admin = admin.site._registry[model]
+            admin.site.unregister(model)
+            platform_site.register(model, type(model_admin))

@@ -1,0 +1,259 @@
+"""Django settings for Nexiom.
+
+Everything that differs between machines comes from the environment, with
+defaults that work on a developer machine (PostgreSQL and Redis on
+127.0.0.1). With ``DJANGO_DEBUG`` off (production) the secrets have no
+defaults: a missing ``DJANGO_SECRET_KEY`` stops start-up with a clear error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from nexiom.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DJANGO_DEBUG", default=True)
+
+# A fixed, obviously-local key keeps dev sessions alive across restarts; it is
+# refused the moment DEBUG is off.
+_DEV_SECRET_KEY = "django-insecure-nexiom-local-development-only"  # noqa: S105
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off; "
+            'generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
+        )
+    SECRET_KEY = _DEV_SECRET_KEY
+
+NEXIOM_BASE_DOMAIN = env_str("NEXIOM_BASE_DOMAIN", "localhost").strip().lower()
+# Public URL scheme and port used when printing or building tenant URLs.
+NEXIOM_PUBLIC_SCHEME = env_str("NEXIOM_PUBLIC_SCHEME", "http")
+NEXIOM_PUBLIC_PORT = env_int("NEXIOM_PUBLIC_PORT", 8000)
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [NEXIOM_BASE_DOMAIN, f".{NEXIOM_BASE_DOMAIN}"])
+CSRF_TRUSTED_ORIGINS = env_list(
+    "DJANGO_CSRF_TRUSTED_ORIGINS",
+    [
+        f"{NEXIOM_PUBLIC_SCHEME}://{NEXIOM_BASE_DOMAIN}:{NEXIOM_PUBLIC_PORT}",
+        f"{NEXIOM_PUBLIC_SCHEME}://*.{NEXIOM_BASE_DOMAIN}:{NEXIOM_PUBLIC_PORT}",
+        f"https://{NEXIOM_BASE_DOMAIN}",
+        f"https://*.{NEXIOM_BASE_DOMAIN}",
+    ],
+)
+
+# --- Tenancy ---------------------------------------------------------------
+# Apps in SHARED_APPS live in the public schema, apps in TENANT_APPS in every
+# tenant schema. Apps listed in both (auth, admin, sessions, accounts) get a
+# separate copy per schema: platform operators in public, each company's own
+# users, sessions and admin log in its schema.
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "nexiom.apps.NexiomAdminConfig",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "accounts",
+    "django_celery_beat",
+    "rest_framework",
+    "drf_spectacular",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "nexiom.apps.NexiomAdminConfig",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "accounts",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+PUBLIC_SCHEMA_URLCONF = "nexiom.urls_public"
+ROOT_URLCONF = "nexiom.urls_tenant"
+# Unknown hosts answer 404 and never fall back to the public site.
+SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+
+AUTH_USER_MODEL = "accounts.User"
+
+MIDDLEWARE = [
+    "tenants.middleware.TenantHostMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "nexiom.wsgi.application"
+
+# --- Data stores -------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nexiom")
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        engine="django_tenants.postgresql_backend",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # Cache keys carry the tenant schema, so tenants never read each
+        # other's cached values.
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }
+}
+
+# --- Celery ------------------------------------------------------------------
+# Reliability: a task message is acknowledged only after the task finished
+# (acks_late), and a worker killed mid-task puts it back (reject_on_worker_lost),
+# so a crash never loses work; every task must therefore be safe to run twice.
+# Redis redelivers an unacknowledged message after the visibility timeout; it
+# must exceed the longest countdown plus the longest run, or a delayed task
+# would be delivered twice while still waiting. tests/test_celery_config.py
+# fails when these drift apart.
+CELERY_MAX_COUNTDOWN_SECONDS = 30 * 60
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a long task never holds others hostage
+CELERY_TASK_TIME_LIMIT = 10 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_MAX_COUNTDOWN_SECONDS + CELERY_TASK_TIME_LIMIT + 20 * 60,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_TRACK_STARTED = True
+CELERY_WORKER_SEND_TASK_EVENTS = True  # Flower shows tasks live
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Platform-wide periodic jobs. The database scheduler copies these rows into
+# django_celery_beat's tables at start, where operators can pause or re-time
+# them in the admin of the public host.
+CELERY_BEAT_SCHEDULE = {
+    "tenants.audit_schemas": {
+        "task": "tenants.audit_schemas",
+        "schedule": 15 * 60.0,
+    },
+}
+# Tenant rows are looked up per task; cache them briefly per worker process.
+CELERY_TASK_TENANT_CACHE_SECONDS = 30
+
+# --- Auth and the Desk ---------------------------------------------------------
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Nexiom API",
+    "DESCRIPTION": "Tenant API of the Nexiom integration platform.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Static, i18n ------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# In dev, WhiteNoise serves straight from the apps' static folders.
+WHITENOISE_USE_FINDERS = DEBUG
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", f"Nexiom <no-reply@{NEXIOM_BASE_DOMAIN}>")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": env_str("NEXIOM_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
+
+# `python manage.py test` runs the pytest suite (see nexiom/test_runner.py).
+TEST_RUNNER = "nexiom.test_runner.PytestTestRunner"

@@ -1,0 +1,18 @@
+"""Settings for the pytest suite: the real PostgreSQL and Redis, kept apart.
+
+The suite uses Redis database 15 (or NEXIOM_TEST_REDIS_URL) so that a
+running `make up` worker never consumes the tests' tasks.
+"""
+
+from nexiom.env import env_str
+from nexiom.settings import *  # noqa: F403
+from nexiom.settings import CACHES
+
+REDIS_URL = env_str("NEXIOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CACHES["default"]["LOCATION"] = REDIS_URL
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+# Fast hashing: tests create many users; production keeps Django's default.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Every task re-reads its tenant row, so status changes apply at once in tests.
+CELERY_TASK_TENANT_CACHE_SECONDS = 0

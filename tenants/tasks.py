@@ -1,0 +1,12 @@
+"""Platform-wide periodic jobs of the tenants app."""
+
+from __future__ import annotations
+
+from nexiom.celery import app
+from tenants.services import tenant_schemas_audit
+
+
+@app.task(name="tenants.audit_schemas", tenant_required=False)
+def audit_schemas() -> list[str]:
+    """Compare tenant rows with PostgreSQL schemas; problems are logged as errors."""
+    return tenant_schemas_audit()

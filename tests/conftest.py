@@ -1,0 +1,71 @@
+"""Suite-wide fixtures: the test database with two committed tenants, per-host clients.
+
+Tenants ``alpha`` and ``beta`` are provisioned once per session through the
+real provisioning service (schemas created and migrated) and committed, so
+that other connections (a Celery worker, a live server) see them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from tenants.models import Tenant
+from tenants.services import public_tenant_ensure, tenant_provision
+
+TENANT_SLUGS = ("alpha", "beta")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        public_tenant_ensure()
+        for slug in TENANT_SLUGS:
+            tenant_provision(slug=slug, name=f"{slug.title()} Freight Ltd")
+    yield
+    with django_db_blocker.unblock():
+        # Worker and server threads keep their own connections open; end them
+        # so the test database can be dropped.
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_each_test() -> Iterator[None]:
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return Tenant.objects.get(slug="alpha")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return Tenant.objects.get(slug="beta")
+
+
+def host_of(tenant: Tenant | None) -> str:
+    """The host name a browser would use; None means the public host."""
+    base = settings.NEXIOM_BASE_DOMAIN
+    return base if tenant is None else f"{tenant.slug}.{base}"
+
+
+def client_for(tenant: Tenant | None) -> Client:
+    return Client(HTTP_HOST=host_of(tenant))
+
+
+@pytest.fixture
+def in_schema():
+    """Usage: ``with in_schema(tenant): ...`` runs ORM calls in that tenant's schema."""
+    return lambda tenant: schema_context(tenant.schema_name)
