@@ -6,7 +6,8 @@
 #   worker         Celery worker
 #   beat           Celery beat, schedule kept in PostgreSQL (django-celery-beat)
 #   flower         Flower, the Celery monitoring UI, on :5555
-#   migrate        migrate the public schema, then every tenant schema
+#   migrate        migrate the public schema, ensure the platform tenant,
+#                  then migrate every tenant schema
 #   manage ARGS    any manage.py command, e.g. `manage createsuperuser`
 #   healthcheck [ROLE]
 #                  exit 0 when the process of this container is healthy
@@ -116,8 +117,12 @@ case "$command" in
     migrate)
         remember_role migrate
         # django-tenants: the public (shared) schema first, because tenant
-        # schemas are listed in it; then every tenant schema.
+        # schemas are listed in it; then make sure the platform's public
+        # tenant and its domain (NEXIOM_BASE_DOMAIN) exist, without which no
+        # request on the base domain is routed; then every tenant schema.
+        # All three steps are safe to re-run (same order as `make migrate`).
         python manage.py migrate_schemas --shared --noinput
+        python manage.py platform_bootstrap
         exec python manage.py migrate_schemas --tenant --noinput
         ;;
     manage)
