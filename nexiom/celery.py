@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 
-from django.db import connection
-from django_tenants.utils import get_public_schema_name
-from tenant_schemas_celery.app import CeleryApp
-from tenant_schemas_celery.task import TenantTask
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexiom.settings")
+
+from django.db import connection  # noqa: E402 - needs the settings module named above
+from tenant_schemas_celery.app import CeleryApp  # noqa: E402
+from tenant_schemas_celery.task import TenantTask  # noqa: E402
 
 
 class TenantRequiredError(RuntimeError):
@@ -34,6 +33,8 @@ class NexiomTask(TenantTask):
 
     def __call__(self, *args, **kwargs):
         if self.tenant_required:
+            from django_tenants.utils import get_public_schema_name
+
             if connection.schema_name == get_public_schema_name():
                 raise TenantRequiredError(
                     f"task {self.name} needs a tenant; send it from inside a tenant schema"
