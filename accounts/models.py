@@ -1,9 +1,14 @@
-"""Users of one tenant (in its schema) or platform operators (in public)."""
+"""Users of one tenant (in its schema) or platform operators (in public),
+their invitations and personal API tokens."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
+
+from accounts.roles import Role
 
 
 class User(AbstractUser):
@@ -16,3 +21,114 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         ordering = ["username"]
+
+    @property
+    def role(self) -> Role | None:
+        """The user's one role in this tenant, or None (break-glass, or not a member)."""
+        names = {group.name for group in self.groups.all()}
+        held = [role for role in Role if role.value in names]
+        return max(held, key=lambda role: role.rank) if held else None
+
+
+class InvitationQuerySet(models.QuerySet):
+    def with_status(self, status: str) -> InvitationQuerySet:
+        now = timezone.now()
+        live = {"accepted_at__isnull": True, "revoked_at__isnull": True}
+        conditions = {
+            "pending": models.Q(**live, expires_at__gt=now),
+            "expired": models.Q(**live, expires_at__lte=now),
+            "accepted": models.Q(accepted_at__isnull=False),
+            "revoked": models.Q(accepted_at__isnull=True, revoked_at__isnull=False),
+        }
+        if status not in conditions:
+            return self.none()
+        return self.filter(conditions[status])
+
+
+class Invitation(models.Model):
+    """An Admin's invitation of an email address to this tenant with a role.
+
+    Only a SHA-256 of the link's token is stored; the link itself exists in
+    the email and nowhere else.
+    """
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=[(r.value, r.value) for r in Role])
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_sent",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    send_count = models.PositiveIntegerField(default=0)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} as {self.role} ({self.status})"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == "pending"
+
+
+class ApiToken(models.Model):
+    """A personal API token for scripts: `Authorization: Bearer <token>`.
+
+    Shown once at creation; only its SHA-256 is stored. It acts as its user,
+    in this tenant only, until it expires or is revoked.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, editable=False, help_text="identifies the token")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        permissions = [("view_all_apitokens", "Can see and revoke every user's API tokens")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "active"

@@ -21,6 +21,15 @@ class DeskAdminSite(admin.AdminSite):
     site_header = "Nexiom Desk"
     site_title = "Nexiom Desk"
     index_title = "Your company's integrations"
+    login_template = "accounts/desk_login.html"
+
+    def logout(self, request, extra_context=None):
+        """Signed in through OIDC: end the provider's session too."""
+        if request.method == "POST" and request.session.get("oidc_id_token"):
+            from mozilla_django_oidc.views import OIDCLogoutView
+
+            return OIDCLogoutView.as_view()(request)
+        return super().logout(request, extra_context)
 
 
 platform_site = PlatformAdminSite(name="platform_admin")

@@ -104,6 +104,14 @@ def tenant_url(*, tenant: Tenant) -> str:
     return f"{settings.NEXIOM_PUBLIC_SCHEME}://{netloc}/"
 
 
+def tenant_current() -> Tenant:
+    """The tenant whose schema the connection is in (the real row, not a stand-in)."""
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Tenant):
+        return tenant
+    return Tenant.objects.get(schema_name=connection.schema_name)
+
+
 def public_tenant_ensure() -> Tenant:
     """The public schema's tenant row and the base domain's host; safe to repeat."""
     public_schema = get_public_schema_name()
