@@ -13,9 +13,9 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexiom.settings")
 
-from django.db import connection  # noqa: E402 - needs the settings module named above
-from tenant_schemas_celery.app import CeleryApp  # noqa: E402
-from tenant_schemas_celery.task import TenantTask  # noqa: E402
+from django.db import connection
+from tenant_schemas_celery.app import CeleryApp
+from tenant_schemas_celery.task import TenantTask
 
 
 class TenantRequiredError(RuntimeError):

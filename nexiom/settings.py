@@ -182,7 +182,11 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
 
 # --- Auth and the Desk ---------------------------------------------------------
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# OIDC for everyone; a local password only for break-glass superusers.
+AUTHENTICATION_BACKENDS = [
+    "accounts.oidc.NexiomOIDCBackend",
+    "accounts.backends.BreakGlassBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -193,6 +197,46 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+LOGIN_REDIRECT_URL = "/admin/"
+LOGOUT_REDIRECT_URL = "/admin/login/"
+
+# --- OpenID Connect (mozilla-django-oidc; Zitadel in production) --------------
+# Zitadel: one "Web" application with the code flow (PKCE on), auth method
+# "Post" (or "Basic" with OIDC_TOKEN_USE_BASIC_AUTH=1), ID token userinfo
+# assertion and "Assert Roles on Authentication" on, and one redirect URI per
+# tenant host: https://<slug>.<NEXIOM_BASE_DOMAIN>/oidc/callback/ (and the
+# post-logout URI https://<slug>.<NEXIOM_BASE_DOMAIN>/admin/login/). Project
+# role keys are tenant-scoped: "<slug>:admin", "<slug>:editor", "<slug>:viewer".
+OIDC_OP_BASE_URL = env_str("OIDC_OP_BASE_URL", "http://127.0.0.1:9400").rstrip("/")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str(
+    "OIDC_OP_AUTHORIZATION_ENDPOINT", f"{OIDC_OP_BASE_URL}/oauth/v2/authorize"
+)
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", f"{OIDC_OP_BASE_URL}/oauth/v2/token")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", f"{OIDC_OP_BASE_URL}/oidc/v1/userinfo")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", f"{OIDC_OP_BASE_URL}/oauth/v2/keys")
+OIDC_OP_LOGOUT_ENDPOINT = env_str(
+    "OIDC_OP_LOGOUT_ENDPOINT", f"{OIDC_OP_BASE_URL}/oidc/v1/end_session"
+)
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "nexiom-local")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+if not DEBUG and not OIDC_RP_CLIENT_SECRET:
+    raise ImproperlyConfigured("OIDC_RP_CLIENT_SECRET is required when DJANGO_DEBUG is off.")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str(
+    "OIDC_RP_SCOPES", "openid email profile urn:zitadel:iam:org:projects:roles"
+)
+OIDC_ROLES_CLAIM = env_str("OIDC_ROLES_CLAIM", "urn:zitadel:iam:org:project:roles")
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_TOKEN_USE_BASIC_AUTH = env_bool("OIDC_TOKEN_USE_BASIC_AUTH", False)
+OIDC_STORE_ID_TOKEN = True  # needed as id_token_hint for the provider's logout
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)
+OIDC_CALLBACK_CLASS = "accounts.oidc.NexiomCallbackView"
+OIDC_OP_LOGOUT_URL_METHOD = "accounts.oidc.provider_logout_url"
+LOGIN_REDIRECT_URL_FAILURE = "/login/refused/"
+
+NEXIOM_INVITATION_TTL_HOURS = env_int("NEXIOM_INVITATION_TTL_HOURS", 72)
+NEXIOM_API_TOKEN_DEFAULT_DAYS = env_int("NEXIOM_API_TOKEN_DEFAULT_DAYS", 90)
+NEXIOM_API_TOKEN_MAX_DAYS = env_int("NEXIOM_API_TOKEN_MAX_DAYS", 365)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
@@ -202,10 +246,12 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Bearer first: an anonymous call gets 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsMember"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
