@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.services import InvitationError
 from tenants.services import TenantSlugError, public_tenant_ensure, tenant_provision
 
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
                 admin_email=admin_email,
                 verbosity=max(0, options["verbosity"] - 1),
             )
-        except (TenantSlugError, ValueError) as exc:
+        except (TenantSlugError, InvitationError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         state = "created" if result.created else "already existed; schema and domain checked"
         self.stdout.write(self.style.SUCCESS(f"Tenant {result.tenant.slug} {state}."))
