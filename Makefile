@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_SLUG ?= demo
 BASE_DOMAIN ?= $(or $(NEXIOM_BASE_DOMAIN),localhost)
 
-.PHONY: help venv services up migrate demo test lint bench format clean
+.PHONY: help venv services test-deps up migrate demo test lint bench format clean
 
 help:
 	@echo "make up     - install, migrate, provision the demo tenant, run web+worker+beat+flower"
@@ -45,7 +45,18 @@ up: demo
 	@echo ""
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start
 
-test: services
+# The login tests run a real OpenID provider (npm oidc-provider, pinned in
+# tests/oidc_provider) and the Desk test drives Debian's Chromium.
+test-deps:
+	@test -d tests/oidc_provider/node_modules/oidc-provider || \
+	  npm ci --prefix tests/oidc_provider --no-audit --no-fund --loglevel=error
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; }; }
+
+test: services test-deps
 	$(BIN)/pytest --cov --cov-report=term --cov-report=xml:coverage.xml; \
 	  status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; status=0; fi; exit $$status
 
