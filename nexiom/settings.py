@@ -73,6 +73,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "accounts",
+    "vault",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -286,14 +287,28 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", f"Nexiom <no-reply@{NEXIOM_BASE_DOMAIN}>")
 
+# --- Vault -------------------------------------------------------------------
+# Versioned keyring "2:<base64 of 32 bytes>,1:<...>": the highest version seals,
+# every listed version opens (see vault/keyring.py). Required when DEBUG is off:
+# missing or malformed, start-up stops (vault.apps). In dev, without it, a key
+# is generated once into the git-ignored file below and reused.
+NEXIOM_VAULT_KEYS = env_str("NEXIOM_VAULT_KEYS")
+NEXIOM_VAULT_DEV_KEY_FILE = BASE_DIR / "var" / "vault-dev.keys" if DEBUG else None
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    # Scrubs token-shaped fields and every value the vault revealed in this process.
+    "filters": {"vault_redact": {"()": "vault.redaction.RedactingFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["vault_redact"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("NEXIOM_LOG_LEVEL", "INFO")},
     "loggers": {

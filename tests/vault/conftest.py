@@ -1,0 +1,43 @@
+"""Vault fixtures: a keyring built in-test, a clean registry of revealed values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from vault.keyring import keyring_entry_generate
+from vault.redaction import revealed_forget_all
+
+
+class VaultKeys:
+    """Random keys by version, made on first use; ``env(2, 1)`` is a NEXIOM_VAULT_KEYS value."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, str] = {}
+
+    def entry(self, version: int) -> str:
+        if version not in self._entries:
+            self._entries[version] = keyring_entry_generate(version=version)
+        return self._entries[version]
+
+    def key_b64(self, version: int) -> str:
+        return self.entry(version).split(":", 1)[1]
+
+    def env(self, *versions: int) -> str:
+        return ",".join(self.entry(version) for version in versions)
+
+
+@pytest.fixture(autouse=True)
+def vault_keys(settings) -> VaultKeys:
+    """Every vault test starts with a one-key keyring (v1) of its own."""
+    keys = VaultKeys()
+    settings.NEXIOM_VAULT_KEYS = keys.env(1)
+    return keys
+
+
+@pytest.fixture(autouse=True)
+def _revealed_values_forgotten() -> Iterator[None]:
+    revealed_forget_all()
+    yield
+    revealed_forget_all()
