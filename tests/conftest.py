@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure, tenant_provision
+from tests.idp import LoopbackIdP, free_port
 
 TENANT_SLUGS = ("alpha", "beta")
 
@@ -69,3 +70,28 @@ def client_for(tenant: Tenant | None) -> Client:
 def in_schema():
     """Usage: ``with in_schema(tenant): ...`` runs ORM calls in that tenant's schema."""
     return lambda tenant: schema_context(tenant.schema_name)
+
+
+@pytest.fixture(scope="session")
+def live_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def idp(tmp_path_factory, live_port):
+    hosts = []
+    for slug in ("alpha", "beta", "browser"):
+        hosts += [f"{slug}.localhost", f"{slug}.localhost:{live_port}"]
+    provider = LoopbackIdP(
+        port=free_port(),
+        users_file=tmp_path_factory.mktemp("idp") / "users.json",
+        redirect_hosts=hosts,
+    )
+    provider.start()
+    saved = {name: getattr(settings, name) for name in provider.endpoints()}
+    for name, value in provider.endpoints().items():
+        setattr(settings, name, value)
+    yield provider
+    for name, value in saved.items():
+        setattr(settings, name, value)
+    provider.stop()

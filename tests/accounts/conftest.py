@@ -2,36 +2,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import pytest
-from django.conf import settings as django_settings
 from django.test import Client
 
-from tests.idp import LoopbackIdP, free_port
-
-
-@pytest.fixture(scope="session")
-def live_port() -> int:
-    return free_port()
-
-
-@pytest.fixture(scope="session")
-def idp(tmp_path_factory, live_port):
-    hosts = []
-    for slug in ("alpha", "beta", "browser"):
-        hosts += [f"{slug}.localhost", f"{slug}.localhost:{live_port}"]
-    provider = LoopbackIdP(
-        port=free_port(),
-        users_file=tmp_path_factory.mktemp("idp") / "users.json",
-        redirect_hosts=hosts,
-    )
-    provider.start()
-    saved = {name: getattr(django_settings, name) for name in provider.endpoints()}
-    for name, value in provider.endpoints().items():
-        setattr(django_settings, name, value)
-    yield provider
-    for name, value in saved.items():
-        setattr(django_settings, name, value)
-    provider.stop()
+from tests.idp import LoopbackIdP
 
 
 def oidc_login(

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "NEXIOM_"))}
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
         env={**clean, **env},
@@ -71,7 +71,7 @@ def test_service_check_passes_when_both_answer():
 
 
 def test_manage_py_test_hands_over_to_pytest():
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "manage.py", "test", "tests/nexiom/test_celery_config.py", "-v", "0"],
         cwd=ROOT,
         capture_output=True,
