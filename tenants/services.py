@@ -159,10 +159,9 @@ def tenant_provision(
                 verbosity=verbosity,
             )
         connection.set_schema_to_public()
-        Domain.objects.get_or_create(
+        domain, _ = Domain.objects.get_or_create(
             domain=tenant_domain_for(slug=slug), defaults={"tenant": tenant, "is_primary": True}
         )
-        domain = Domain.objects.get(domain=tenant_domain_for(slug=slug))
         if domain.tenant_id != tenant.pk:
             raise TenantSlugError(
                 f"The host {domain.domain} already belongs to tenant {domain.tenant.slug!r}."

@@ -34,10 +34,11 @@ class LoginRefused(Exception):
 
 def role_from_claim(claims: dict[str, Any], *, tenant_slug: str) -> Role | None:
     """The highest role the roles claim grants in this tenant, if any."""
-    granted = claims.get(settings.OIDC_ROLES_CLAIM) or {}
-    keys = granted.keys() if isinstance(granted, dict) else granted
+    granted = claims.get(settings.OIDC_ROLES_CLAIM)
+    # Zitadel sends {"<role key>": {"<org id>": "<org domain>"}}; a list of keys is accepted too.
+    keys = list(granted) if isinstance(granted, (dict, list)) else []
     roles = []
-    for key in keys if isinstance(keys, (list, tuple, type({}.keys()))) else []:
+    for key in keys:
         slug, _, role_name = str(key).partition(":")
         if slug.lower() != tenant_slug or not role_name:
             continue
