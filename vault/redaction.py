@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -76,9 +76,9 @@ _registry = _Registry()
 def revealed_remember(data: Any) -> None:
     """Remember the string values of revealed data (nested ones too)."""
     found: list[str] = []
-    pending = [data]
+    pending = deque([data])
     while pending:
-        item = pending.pop()
+        item = pending.popleft()
         if isinstance(item, dict):
             pending.extend(item.values())
         elif isinstance(item, list | tuple):
@@ -107,15 +107,15 @@ def redact(text: str) -> str:
     for value in _registry.snapshot():
         if value in text:
             text = text.replace(value, REDACTED)
-    text = _JWT_RE.sub(REDACTED, text)
+    text = _FIELD_RE.sub(_field_redact, text)
     text = _BEARER_RE.sub(lambda match: f"{match['scheme']} {REDACTED}", text)
-    return _FIELD_RE.sub(_field_redact, text)
+    return _JWT_RE.sub(REDACTED, text)
 
 
 def _field_redact(match: re.Match) -> str:
     value = match["value"]
-    if REDACTED in value:
-        return match[0]
+    if value.lstrip("\"'").startswith(REDACTED[:-1]):
+        return match[0]  # already scrubbed (a revealed value)
     quote = value[0] if value[0] in "\"'" else ""
     return f"{match['name']}{match['sep']}{quote}{REDACTED}{quote}"
 
@@ -127,10 +127,11 @@ class RedactingFilter(logging.Filter):
         try:
             message = record.getMessage()
         except Exception:  # the handler reports a bad format string itself
-            return True
-        clean = redact(message)
-        if clean != message:
-            record.msg, record.args = clean, ()
+            message = None
+        if message is not None:
+            clean = redact(message)
+            if clean != message:
+                record.msg, record.args = clean, ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

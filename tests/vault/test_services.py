@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
+from accounts.models import User
 from tests.factories import UserFactory
 from tests.vault.strategies import payloads
 from vault.errors import (
@@ -98,7 +99,11 @@ def test_a_reveal_without_a_reason_is_refused_and_not_audited(alpha, reason):
     assert revealed_values() == ()
 
 
-@pytest.mark.parametrize("actor", [None, "  ", AnonymousUser()], ids=["none", "blank", "anon"])
+@pytest.mark.parametrize(
+    "actor",
+    [None, "  ", AnonymousUser(), User(username="never-saved")],
+    ids=["none", "blank", "anonymous", "unsaved user"],
+)
 def test_a_reveal_without_an_actor_outside_a_task_is_refused(alpha, actor):
     secret = secret_seal(data=TOKENS, purpose="quickbooks.oauth2")
 

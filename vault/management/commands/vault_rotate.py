@@ -121,9 +121,10 @@ class Command(BaseCommand):
             f"in {len(tenants)} tenant{'s' if len(tenants) != 1 else ''}."
         )
         if remaining:
+            held = "1 secret was" if remaining == 1 else f"{remaining} secrets were"
             raise CommandError(
-                f"{remaining} secrets were held by writers through every pass and are still on "
-                "an older key; run vault_rotate again."
+                f"{held} held by writers through every pass and still on an older key; "
+                "run vault_rotate again."
             )
 
     def _report(self, counts: dict[str, dict[int, int]], keyring: Keyring, *, partial: bool):

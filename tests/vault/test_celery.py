@@ -1,0 +1,136 @@
+"""Tasks receive ids, never secrets: real sends to the real Redis, and a real worker."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+from celery import chain
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from nexiom.celery import app
+from vault.errors import PlaintextInTaskMessage
+from vault.keyring import keyring_entry_generate
+from vault.models import Secret, SecretRead
+from vault.services import secret_reveal, secret_seal
+
+API_KEY = "sk_live_celery_0123456789"
+
+
+@app.task(name="tests.vault.echo")
+def echo(*args, **kwargs) -> None:
+    return None
+
+
+@app.task(name="tests.vault.reveal_by_id")
+def reveal_by_id(secret_id: str) -> list[str]:
+    secret = Secret.objects.filter(pk=secret_id).first()
+    if secret is None:
+        return []
+    return sorted(secret_reveal(secret=secret, reason="probe the remote API"))
+
+
+@pytest.fixture
+def queue():
+    """A queue of our own on the test broker; emptied afterwards."""
+    name = f"tests-vault-{uuid.uuid4().hex[:8]}"
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    yield name, broker
+    broker.delete(name)
+
+
+@pytest.fixture
+def revealed(tenant_a):
+    with schema_context(tenant_a.schema_name):
+        secret = secret_seal(data={"api_key": API_KEY, "account": "acme"}, purpose="acme.api_key")
+        data = secret_reveal(secret=secret, reason="about to call the API", actor="tests")
+        yield secret, data
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda key, q: echo.apply_async(args=[key], queue=q),
+        lambda key, q: echo.apply_async(kwargs={"auth": f"Bearer {key}"}, queue=q),
+        lambda key, q: echo.apply_async(args=[{"creds": [key]}], queue=q),
+        lambda key, q: app.send_task("tests.vault.echo", args=[key], queue=q),
+        lambda key, q: chain(echo.si(1), echo.si(key)).apply_async(queue=q),
+        lambda key, q: echo.apply_async(args=[1], link=echo.si(key), queue=q),
+    ],
+    ids=["args", "kwargs", "nested", "send_task", "chain", "link"],
+)
+def test_a_task_carrying_a_revealed_value_is_not_sent(revealed, queue, send):
+    name, broker = queue
+
+    with pytest.raises(PlaintextInTaskMessage) as error:
+        send(revealed[1]["api_key"], name)
+
+    assert broker.llen(name) == 0
+    assert "Task tests.vault.echo was not sent" in str(error.value)
+    assert API_KEY not in str(error.value)
+
+
+def test_a_task_carrying_the_secret_id_is_sent(revealed, queue):
+    name, broker = queue
+    secret, _ = revealed
+
+    echo.apply_async(args=[str(secret.pk)], queue=name)
+
+    messages = broker.lrange(name, 0, -1)
+    assert len(messages) == 1
+    assert str(secret.pk).encode() in messages[0]
+    assert API_KEY.encode() not in messages[0]
+
+
+def test_the_guard_is_installed_once():
+    from vault.celery_guard import install
+
+    guarded = app.send_task
+    install(app=app)
+
+    assert app.send_task is guarded
+    assert guarded.vault_guarded is True
+
+
+@pytest.fixture(scope="module")
+def worker_with_a_secret(django_db_setup, django_db_blocker):
+    """A committed secret in alpha and a worker on a queue of its own (autocommit)."""
+    name = f"tests-vault-{uuid.uuid4().hex[:8]}"
+    keys = keyring_entry_generate(version=1)
+    previous_keys = settings.NEXIOM_VAULT_KEYS
+    settings.NEXIOM_VAULT_KEYS = keys
+    with django_db_blocker.unblock():
+        with schema_context("alpha"):
+            secret = secret_seal(data={"api_key": API_KEY, "region": "eu"}, purpose="acme.api_key")
+        try:
+            with start_worker(app, pool="solo", perform_ping_check=False, queues=[name]):
+                yield secret, name, keys
+        finally:
+            with schema_context("alpha"):
+                SecretRead.objects.all().delete()
+                Secret.objects.all().delete()
+            connection.close()
+            settings.NEXIOM_VAULT_KEYS = previous_keys
+
+
+def test_a_task_reveals_by_id_and_the_audit_names_the_task(
+    worker_with_a_secret, settings, tenant_a
+):
+    secret, name, keys = worker_with_a_secret
+    settings.NEXIOM_VAULT_KEYS = keys
+
+    with schema_context(tenant_a.schema_name):
+        result = reveal_by_id.apply_async(args=[str(secret.pk)], queue=name)
+        assert result.get(timeout=30) == ["api_key", "region"]
+
+        read = SecretRead.objects.get(secret_ref=secret.pk)
+    assert (read.actor_kind, read.actor_user, read.actor_label, read.reason) == (
+        "task",
+        None,
+        "tests.vault.reveal_by_id",
+        "probe the remote API",
+    )
