@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -29,6 +29,12 @@ from vault.models import Secret
 from vault.services import aad_for, sealed_of, secret_label, tenant_schema_require
 
 DEFAULT_BATCH_SIZE = 500
+# One parameterised UPDATE per row, pipelined by psycopg's executemany; Django's
+# bulk_update builds CASE expressions that cost ~25 times more in Python.
+_RESEAL_SQL = (
+    'UPDATE "vault_secret" SET "key_version" = %s, "nonce" = %s, "ciphertext" = %s, '
+    '"rotated" = %s WHERE "id" = %s'
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ def _batch_rotate(*, keyring: Keyring, schema: str, after, batch_size: int) -> t
         if not batch:
             return 0, after
         now = timezone.now()
+        rows = []
         for secret in batch:
             aad = aad_for(secret=secret, schema=schema)
             plaintext = crypto.unseal(
@@ -100,9 +107,7 @@ def _batch_rotate(*, keyring: Keyring, schema: str, after, batch_size: int) -> t
                 label=secret_label(secret=secret, schema=schema),
             )
             sealed = crypto.seal(keyring=keyring, plaintext=plaintext, aad=aad)
-            secret.key_version = sealed.key_version
-            secret.nonce = sealed.nonce
-            secret.ciphertext = sealed.ciphertext
-            secret.rotated = now
-        Secret.objects.bulk_update(batch, ["key_version", "nonce", "ciphertext", "rotated"])
+            rows.append((sealed.key_version, sealed.nonce, sealed.ciphertext, now, secret.pk))
+        with connection.cursor() as cursor:
+            cursor.executemany(_RESEAL_SQL, rows)
     return len(batch), batch[-1].pk

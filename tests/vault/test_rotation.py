@@ -1,7 +1,8 @@
 """Rotation: batches, resumable, online while other connections reveal and replace.
 
-The concurrent tests commit their data (other threads, with connections of
-their own, must see it) in tenant alpha and delete it afterwards.
+The concurrent tests commit their data in tenant alpha from threads with
+connections of their own (other connections must see it) and delete it
+afterwards.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import random
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
@@ -81,18 +83,33 @@ def test_an_interrupted_rotation_resumes_where_it_stopped(alpha, settings, vault
         assert secret_reveal(secret=secret, reason="check", actor="tests") == expected[secret.pk]
 
 
-@contextmanager
-def _committed_in_alpha(django_db_blocker):
-    """Autocommit work in alpha, visible to other threads; everything deleted afterwards."""
-    with django_db_blocker.unblock():
+def _on_own_connection(work):
+    """Run ``work`` in alpha on a thread of its own: its own connection, autocommit.
+
+    The test's connection sits in the ``db`` fixture's transaction, which other
+    connections cannot see; everything that must be committed runs here.
+    """
+
+    def run():
         try:
             with schema_context("alpha"):
-                yield
+                return work()
         finally:
-            with schema_context("alpha"):
-                SecretRead.objects.all().delete()
-                Secret.objects.all().delete()
             connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result(timeout=120)
+
+
+@contextmanager
+def _committed_in_alpha():
+    """Committed secrets in alpha for the test; all of them deleted afterwards."""
+    try:
+        yield
+    finally:
+        _on_own_connection(
+            lambda: (SecretRead.objects.all().delete(), Secret.objects.all().delete())
+        )
 
 
 def _in_thread(work, errors: list):
@@ -110,44 +127,52 @@ def _in_thread(work, errors: list):
     return thread
 
 
-def test_rotation_skips_a_row_a_writer_holds_and_a_rerun_finishes(
-    django_db_setup, django_db_blocker, settings, vault_keys
-):
-    with _committed_in_alpha(django_db_blocker):
-        expected = _seal_many(5)
-        held_pk = sorted(expected)[2]
+def _hold_row(pk, errors: list):
+    """Lock one secret the way a writer does; returns (thread, release event)."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            Secret.objects.select_for_update().get(pk=pk)
+            locked.set()
+            release.wait(30)
+
+    thread = _in_thread(hold, errors)
+    assert locked.wait(30)
+    return thread, release
+
+
+def _reveal_all() -> dict:
+    return {
+        secret.pk: secret_reveal(secret=secret, reason="check", actor="tests")
+        for secret in Secret.objects.all()
+    }
+
+
+def test_rotation_skips_a_row_a_writer_holds_and_a_rerun_finishes(db, settings, vault_keys):
+    with _committed_in_alpha():
+        expected = _on_own_connection(lambda: _seal_many(5))
         settings.NEXIOM_VAULT_KEYS = vault_keys.env(2, 1)
-        locked, release, errors = threading.Event(), threading.Event(), []
+        errors = []
+        holder, release = _hold_row(sorted(expected)[2], errors)
 
-        def hold_one_row():
-            with transaction.atomic():
-                Secret.objects.select_for_update().get(pk=held_pk)
-                locked.set()
-                release.wait(30)
-
-        holder = _in_thread(hold_one_row, errors)
-        assert locked.wait(30)
-
-        first = secrets_rotate(batch_size=2, passes=2, pause_seconds=0.01)
+        first = _on_own_connection(
+            lambda: secrets_rotate(batch_size=2, passes=2, pause_seconds=0.01)
+        )
         release.set()
         holder.join(30)
-        second = secrets_rotate(batch_size=2)
+        second = _on_own_connection(lambda: secrets_rotate(batch_size=2))
 
         assert errors == []
         assert (first.resealed, first.remaining) == (4, 1)
         assert (second.resealed, second.remaining) == (1, 0)
-        assert key_versions_count() == {2: 5}
-        for secret in Secret.objects.all():
-            assert (
-                secret_reveal(secret=secret, reason="check", actor="tests") == expected[secret.pk]
-            )
+        assert _on_own_connection(key_versions_count) == {2: 5}
+        assert _on_own_connection(_reveal_all) == expected
 
 
-def test_rotation_while_other_threads_reveal_and_replace(
-    django_db_setup, django_db_blocker, settings, vault_keys
-):
-    with _committed_in_alpha(django_db_blocker):
-        originals = _seal_many(300)
+def test_rotation_while_other_threads_reveal_and_replace(db, settings, vault_keys):
+    with _committed_in_alpha():
+        originals = _on_own_connection(lambda: _seal_many(300))
         ids = sorted(originals)
         # What a reveal may legitimately return: the original, or a replacement.
         acceptable = {pk: [data] for pk, data in originals.items()}
@@ -176,9 +201,13 @@ def test_rotation_while_other_threads_reveal_and_replace(
         while len(reveals) < 20 and not errors:
             time.sleep(0.01)
 
-        started = time.monotonic()
         out = io.StringIO()
-        call_command("vault_rotate", "--tenant", "alpha", "--batch-size", "25", stdout=out)
+        started = time.monotonic()
+        _on_own_connection(
+            lambda: call_command(
+                "vault_rotate", "--tenant", "alpha", "--batch-size", "25", stdout=out
+            )
+        )
         finished = time.monotonic()
         threads[-1].join(60)
         time.sleep(0.05)
@@ -190,39 +219,32 @@ def test_rotation_while_other_threads_reveal_and_replace(
         # Replaced rows are on v2 already; rotation re-seals the others.
         assert re.fullmatch(r"Re-sealed \d+ secrets with key v2 in 1 tenant\.\n", out.getvalue())
         assert sum(started <= t <= finished for t in reveals) > 0  # they overlapped
-        assert key_versions_count() == {2: 300}
-        for secret in Secret.objects.all():
-            revealed = secret_reveal(secret=secret, reason="after rotation", actor="tests")
-            assert revealed == acceptable[secret.pk][-1]
+        assert _on_own_connection(key_versions_count) == {2: 300}
+        final = _on_own_connection(_reveal_all)
+        assert final == {pk: acceptable[pk][-1] for pk in ids}
 
 
-def test_the_command_reports_rows_held_through_every_pass(
-    django_db_setup, django_db_blocker, settings, vault_keys
-):
-    with _committed_in_alpha(django_db_blocker):
-        held_pk = sorted(_seal_many(3))[0]
+def test_the_command_reports_rows_held_through_every_pass(db, settings, vault_keys):
+    with _committed_in_alpha():
+        held_pk = sorted(_on_own_connection(lambda: _seal_many(3)))[0]
         settings.NEXIOM_VAULT_KEYS = vault_keys.env(2, 1)
-        locked, release, errors = threading.Event(), threading.Event(), []
-
-        def hold_one_row():
-            with transaction.atomic():
-                Secret.objects.select_for_update().get(pk=held_pk)
-                locked.set()
-                release.wait(30)
-
-        holder = _in_thread(hold_one_row, errors)
-        assert locked.wait(30)
-        out = io.StringIO()
+        errors, out = [], io.StringIO()
+        holder, release = _hold_row(held_pk, errors)
         try:
             with pytest.raises(CommandError) as error:
-                call_command("vault_rotate", "--tenant", "alpha", stdout=out, verbosity=0)
+                _on_own_connection(
+                    lambda: call_command(
+                        "vault_rotate", "--tenant", "alpha", stdout=out, verbosity=0
+                    )
+                )
         finally:
             release.set()
             holder.join(30)
 
+        assert errors == []
         assert str(error.value) == (
             "1 secret was held by writers through every pass and still on an older key; "
             "run vault_rotate again."
         )
         assert out.getvalue() == "Re-sealed 2 secrets with key v2 in 1 tenant.\n"
-        assert key_versions_count() == {1: 1, 2: 2}
+        assert _on_own_connection(key_versions_count) == {1: 1, 2: 2}
