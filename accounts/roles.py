@@ -11,6 +11,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
+from vault.permissions import ADMIN_PERMISSIONS as VAULT_ADMIN_PERMISSIONS
+
 
 class Role(enum.StrEnum):
     ADMIN = "Admin"
@@ -46,8 +48,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "accounts.change_invitation",
         "accounts.delete_invitation",
         "accounts.view_all_apitokens",
-        "vault.view_secret",
-        "vault.view_secretread",
+        *VAULT_ADMIN_PERMISSIONS,
     ],
 }
 
