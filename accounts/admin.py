@@ -24,6 +24,15 @@ from nexiom.admin_sites import platform_site
 ROLE_FORM_CHOICES = [(role.value, role.value) for role in Role]
 
 
+def _apply_to_each(model_admin, request, queryset, service, refusal, label) -> None:
+    """Run one service per selected row; a refused row is reported, the others go on."""
+    for obj in queryset:
+        try:
+            service(obj)
+        except refusal as exc:
+            model_admin.message_user(request, f"{label(obj)}: {exc}", messages.ERROR)
+
+
 class DeskUserForm(forms.ModelForm):
     role = forms.ChoiceField(choices=ROLE_FORM_CHOICES)
 
@@ -97,11 +106,14 @@ class DeskUserAdmin(admin.ModelAdmin):
 
     @admin.action(description="Deactivate selected users", permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        for user in queryset:
-            try:
-                services.user_deactivate(user=user)
-            except services.LastAdminError as exc:
-                self.message_user(request, f"{user.username}: {exc}", messages.ERROR)
+        _apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda user: services.user_deactivate(user=user),
+            services.LastAdminError,
+            lambda user: user.username,
+        )
 
     @admin.action(description="Reactivate selected users", permissions=["change"])
     def reactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -163,19 +175,25 @@ class InvitationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-send selected invitations (new link)", permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
-        for invitation in queryset:
-            try:
-                services.invitation_resend(invitation=invitation)
-            except services.InvitationError as exc:
-                self.message_user(request, f"{invitation.email}: {exc}", messages.ERROR)
+        _apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda inv: services.invitation_resend(invitation=inv),
+            services.InvitationError,
+            lambda inv: inv.email,
+        )
 
     @admin.action(description="Revoke selected invitations", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
-        for invitation in queryset:
-            try:
-                services.invitation_revoke(invitation=invitation)
-            except services.InvitationError as exc:
-                self.message_user(request, f"{invitation.email}: {exc}", messages.ERROR)
+        _apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda inv: services.invitation_revoke(invitation=inv),
+            services.InvitationError,
+            lambda inv: inv.email,
+        )
 
 
 class ApiTokenForm(forms.ModelForm):
