@@ -19,4 +19,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and roles"
 
     def ready(self) -> None:
+        from accounts import schema  # noqa: F401  registers the bearer scheme with drf-spectacular
+
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="accounts.roles_sync")

@@ -22,14 +22,23 @@ DEBUG = env_bool("DJANGO_DEBUG", default=True)
 # A fixed, obviously-local key keeps dev sessions alive across restarts; it is
 # refused the moment DEBUG is off.
 _DEV_SECRET_KEY = "django-insecure-nexiom-local-development-only"  # noqa: S105
+_KEY_GENERATE_HINT = (
+    'generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
+)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off; "
-            'generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
+            f"DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off; {_KEY_GENERATE_HINT}"
         )
     SECRET_KEY = _DEV_SECRET_KEY
+elif not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
+    # Sessions, CSRF tokens and password resets are signed with it: a short or
+    # published key lets anyone forge them. (The value is never echoed.)
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is too weak for DJANGO_DEBUG off: it must be at least 50 "
+        f"characters and not the development key; {_KEY_GENERATE_HINT}"
+    )
 
 NEXIOM_BASE_DOMAIN = env_str("NEXIOM_BASE_DOMAIN", "localhost").strip().lower()
 # Public URL scheme and port used when printing or building tenant URLs.
@@ -37,15 +46,11 @@ NEXIOM_PUBLIC_SCHEME = env_str("NEXIOM_PUBLIC_SCHEME", "http")
 NEXIOM_PUBLIC_PORT = env_int("NEXIOM_PUBLIC_PORT", 8000)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [NEXIOM_BASE_DOMAIN, f".{NEXIOM_BASE_DOMAIN}"])
-CSRF_TRUSTED_ORIGINS = env_list(
-    "DJANGO_CSRF_TRUSTED_ORIGINS",
-    [
-        f"{NEXIOM_PUBLIC_SCHEME}://{NEXIOM_BASE_DOMAIN}:{NEXIOM_PUBLIC_PORT}",
-        f"{NEXIOM_PUBLIC_SCHEME}://*.{NEXIOM_BASE_DOMAIN}:{NEXIOM_PUBLIC_PORT}",
-        f"https://{NEXIOM_BASE_DOMAIN}",
-        f"https://*.{NEXIOM_BASE_DOMAIN}",
-    ],
-)
+# Each host trusts only its own origin (Django compares Origin with the
+# request's scheme and Host), so a page on one tenant cannot post to another.
+# Never put a "*.<base domain>" wildcard here: every tenant would trust every
+# other tenant. List only extra origins that really post forms to us.
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 # --- Tenancy ---------------------------------------------------------------
 # Apps in SHARED_APPS live in the public schema, apps in TENANT_APPS in every
@@ -65,6 +70,7 @@ SHARED_APPS = [
     "django_celery_beat",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by us (no CDN)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -178,9 +184,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.audit_schemas",
         "schedule": 15 * 60.0,
     },
+    "tenants.release_parked_tasks": {
+        "task": "tenants.release_parked_tasks",
+        "schedule": 5 * 60.0,
+    },
 }
 # Tenant rows are looked up per task; cache them briefly per worker process.
+# The status is not taken from this cache: the gate below reads it at every
+# task start, parks a suspended tenant's tasks and re-sends them on reactivation.
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
+NEXIOM_TASK_TENANT_GATE = "tenants.parking.tenant_task_admit"
 
 # --- Auth and the Desk ---------------------------------------------------------
 # OIDC for everyone; a local password only for break-glass superusers.
@@ -208,18 +221,43 @@ LOGOUT_REDIRECT_URL = "/admin/login/"
 # tenant host: https://<slug>.<NEXIOM_BASE_DOMAIN>/oidc/callback/ (and the
 # post-logout URI https://<slug>.<NEXIOM_BASE_DOMAIN>/admin/login/). Project
 # role keys are tenant-scoped: "<slug>:admin", "<slug>:editor", "<slug>:viewer".
+#
+# With DEBUG on and no OIDC_OP_* variable set, sign-in goes to the development
+# provider `make up` runs (Procfile `idp`: node-oidc-provider on 127.0.0.1:9400,
+# seeded by scripts/dev_idp_seed.py, which registers this client and secret).
+OIDC_DEV_PROVIDER = DEBUG and not any(
+    env_str(name)
+    for name in (
+        "OIDC_OP_BASE_URL",
+        "OIDC_OP_AUTHORIZATION_ENDPOINT",
+        "OIDC_OP_TOKEN_ENDPOINT",
+        "OIDC_OP_USER_ENDPOINT",
+        "OIDC_OP_JWKS_ENDPOINT",
+        "OIDC_OP_LOGOUT_ENDPOINT",
+    )
+)
 OIDC_OP_BASE_URL = env_str("OIDC_OP_BASE_URL", "http://127.0.0.1:9400").rstrip("/")
-OIDC_OP_AUTHORIZATION_ENDPOINT = env_str(
-    "OIDC_OP_AUTHORIZATION_ENDPOINT", f"{OIDC_OP_BASE_URL}/oauth/v2/authorize"
-)
-OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", f"{OIDC_OP_BASE_URL}/oauth/v2/token")
-OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", f"{OIDC_OP_BASE_URL}/oidc/v1/userinfo")
-OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", f"{OIDC_OP_BASE_URL}/oauth/v2/keys")
-OIDC_OP_LOGOUT_ENDPOINT = env_str(
-    "OIDC_OP_LOGOUT_ENDPOINT", f"{OIDC_OP_BASE_URL}/oidc/v1/end_session"
-)
+if OIDC_DEV_PROVIDER:
+    OIDC_OP_AUTHORIZATION_ENDPOINT = f"{OIDC_OP_BASE_URL}/auth"
+    OIDC_OP_TOKEN_ENDPOINT = f"{OIDC_OP_BASE_URL}/token"
+    OIDC_OP_USER_ENDPOINT = f"{OIDC_OP_BASE_URL}/me"
+    OIDC_OP_JWKS_ENDPOINT = f"{OIDC_OP_BASE_URL}/jwks"
+    OIDC_OP_LOGOUT_ENDPOINT = f"{OIDC_OP_BASE_URL}/session/end"
+else:  # Zitadel's paths under OIDC_OP_BASE_URL, each overridable
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_str(
+        "OIDC_OP_AUTHORIZATION_ENDPOINT", f"{OIDC_OP_BASE_URL}/oauth/v2/authorize"
+    )
+    OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", f"{OIDC_OP_BASE_URL}/oauth/v2/token")
+    OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", f"{OIDC_OP_BASE_URL}/oidc/v1/userinfo")
+    OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", f"{OIDC_OP_BASE_URL}/oauth/v2/keys")
+    OIDC_OP_LOGOUT_ENDPOINT = env_str(
+        "OIDC_OP_LOGOUT_ENDPOINT", f"{OIDC_OP_BASE_URL}/oidc/v1/end_session"
+    )
 OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "nexiom-local")
-OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_RP_CLIENT_SECRET = env_str(
+    "OIDC_RP_CLIENT_SECRET",
+    "nexiom-local-dev-only-not-a-secret" if OIDC_DEV_PROVIDER else "",  # loopback dev provider
+)
 if not DEBUG and not OIDC_RP_CLIENT_SECRET:
     raise ImproperlyConfigured("OIDC_RP_CLIENT_SECRET is required when DJANGO_DEBUG is off.")
 OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
@@ -242,11 +280,41 @@ NEXIOM_API_TOKEN_MAX_DAYS = env_int("NEXIOM_API_TOKEN_MAX_DAYS", 365)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 
+# --- HTTPS (production) ---------------------------------------------------------
+# With DEBUG off: plain HTTP is redirected to HTTPS and browsers are told to
+# stay on HTTPS for a year, tenant subdomains included. The health probes are
+# exempt, since load balancers and the image's HEALTHCHECK call them over HTTP.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading is hard to undo (browsers ship the list): the operator opts in.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+# Only a proxy we run may say the request came over HTTPS: without one, any
+# client could send X-Forwarded-Proto itself. The Host header is never taken
+# from X-Forwarded-Host (it picks the tenant).
+NEXIOM_BEHIND_PROXY = env_bool("NEXIOM_BEHIND_PROXY", False)
+if NEXIOM_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = False
+
+# Bodies are read into memory: bound them (forms in the Desk and the API alike).
+# A larger API body gets a 413 in the API's error shape (nexiom/parsers.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+NEXIOM_API_MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Documents the one error body on every operation (nexiom/openapi.py).
+    "DEFAULT_SCHEMA_CLASS": "nexiom.openapi.NexiomAutoSchema",
+    # JSON bounded in size and depth; forms only for the browsable API.
+    "DEFAULT_PARSER_CLASSES": [
+        "nexiom.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "nexiom.parsers.BoundedContentNegotiation",
     # Bearer first: an anonymous call gets 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.BearerTokenAuthentication",
@@ -263,6 +331,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tenant API of the Nexiom integration platform.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from drf_spectacular_sidecar's static files: the
+    # docs work offline and never load unpinned code from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Static, i18n ------------------------------------------------------------

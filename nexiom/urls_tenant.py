@@ -10,7 +10,13 @@ from nexiom import health
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path(
+        "api/docs/",
+        # GET only: an OPTIONS answer has no template, and its HTML renderer
+        # turned it into a 500.
+        SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
+        name="swagger-ui",
+    ),
     path("api/", include(api_urlpatterns)),
     path("", include("accounts.urls")),
     path("healthz", health.healthz, name="healthz"),
