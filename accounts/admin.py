@@ -9,28 +9,23 @@ accounts.services.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from accounts import services
+from accounts import (
+    admin_platform,  # noqa: F401 - registers the platform's tenant pages
+    selectors,
+    services,
+)
 from accounts.models import ApiToken, Invitation, User
 from accounts.roles import Role
 from nexiom.admin_sites import platform_site
+from nexiom.desk import DeskServiceAdminMixin, apply_to_each
 
 ROLE_FORM_CHOICES = [(role.value, role.value) for role in Role]
-
-
-def _apply_to_each(model_admin, request, queryset, service, refusal, label) -> None:
-    """Run one service per selected row; a refused row is reported, the others go on."""
-    for obj in queryset:
-        try:
-            service(obj)
-        except refusal as exc:
-            model_admin.message_user(request, f"{label(obj)}: {exc}", messages.ERROR)
 
 
 class DeskUserForm(forms.ModelForm):
@@ -47,8 +42,12 @@ class DeskUserForm(forms.ModelForm):
 
 
 @admin.register(User)
-class DeskUserAdmin(admin.ModelAdmin):
-    """Users arrive through invitations or the identity provider; Admins set roles."""
+class DeskUserAdmin(DeskServiceAdminMixin, admin.ModelAdmin):
+    """Users arrive through invitations or the identity provider; Admins set roles.
+
+    Break-glass superusers are shown read-only: the services refuse to change
+    them, so the form never offers it.
+    """
 
     form = DeskUserForm
     list_display = ("username", "email", "role_name", "is_active", "last_login")
@@ -67,6 +66,11 @@ class DeskUserAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
 
     def get_fields(self, request, obj=None):
         fields = list(self.readonly_fields)
@@ -92,10 +96,8 @@ class DeskUserAdmin(admin.ModelAdmin):
         return False  # deactivate instead; history keeps its author
 
     def save_model(self, request, obj: User, form, change) -> None:
-        try:
-            services.user_role_set(user=obj, role=form.cleaned_data["role"])
-        except services.LastAdminError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+        # A refusal propagates: DeskServiceAdminMixin shows it instead of "changed".
+        services.user_role_set(user=obj, role=form.cleaned_data["role"])
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -106,19 +108,23 @@ class DeskUserAdmin(admin.ModelAdmin):
 
     @admin.action(description="Deactivate selected users", permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        _apply_to_each(
-            self,
+        apply_to_each(
             request,
             queryset,
             lambda user: services.user_deactivate(user=user),
-            services.LastAdminError,
-            lambda user: user.username,
+            label=lambda user: user.username,
+            done="{count} user(s) deactivated.",
         )
 
     @admin.action(description="Reactivate selected users", permissions=["change"])
     def reactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        for user in queryset:
-            services.user_reactivate(user=user)
+        apply_to_each(
+            request,
+            queryset,
+            lambda user: services.user_reactivate(user=user),
+            label=lambda user: user.username,
+            done="{count} user(s) reactivated.",
+        )
 
 
 class InvitationForm(forms.ModelForm):
@@ -130,7 +136,7 @@ class InvitationForm(forms.ModelForm):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(DeskServiceAdminMixin, admin.ModelAdmin):
     form = InvitationForm
     list_display = ("email", "role", "status", "invited_by", "expires_at", "send_count")
     list_filter = ("role",)
@@ -162,37 +168,32 @@ class InvitationAdmin(admin.ModelAdmin):
     def save_model(self, request, obj: Invitation, form, change) -> None:
         if change:
             return
-        try:
-            created = services.invitation_create(
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-                invited_by=request.user,
-            )
-        except services.InvitationError as exc:
-            raise PermissionDenied(str(exc)) from exc
+        created = services.invitation_create(
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            invited_by=request.user,
+        )
         obj.pk = created.pk
         obj.refresh_from_db()
 
     @admin.action(description="Re-send selected invitations (new link)", permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
-        _apply_to_each(
-            self,
+        apply_to_each(
             request,
             queryset,
             lambda inv: services.invitation_resend(invitation=inv),
-            services.InvitationError,
-            lambda inv: inv.email,
+            label=lambda inv: inv.email,
+            done="{count} invitation(s) re-sent with a new link.",
         )
 
     @admin.action(description="Revoke selected invitations", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
-        _apply_to_each(
-            self,
+        apply_to_each(
             request,
             queryset,
             lambda inv: services.invitation_revoke(invitation=inv),
-            services.InvitationError,
-            lambda inv: inv.email,
+            label=lambda inv: inv.email,
+            done="{count} invitation(s) revoked.",
         )
 
 
@@ -205,7 +206,7 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(DeskServiceAdminMixin, admin.ModelAdmin):
     """Your own tokens; Admins see everyone's. The secret is shown once, on creation."""
 
     form = ApiTokenForm
@@ -223,10 +224,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
-        queryset = super().get_queryset(request).select_related("user")
-        if request.user.has_perm("accounts.view_all_apitokens"):
-            return queryset
-        return queryset.filter(user=request.user)
+        return selectors.api_tokens_for_user(user=request.user)
 
     def get_fields(self, request, obj=None):
         return ("name", "expires_in_days") if obj is None else self.readonly_fields
@@ -241,14 +239,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False  # revoke instead
 
     def save_model(self, request, obj: ApiToken, form, change) -> None:
-        try:
-            created = services.api_token_create(
-                user=request.user,
-                name=form.cleaned_data["name"],
-                expires_in_days=form.cleaned_data["expires_in_days"],
-            )
-        except services.TokenError as exc:
-            raise PermissionDenied(str(exc)) from exc
+        created = services.api_token_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
+        )
         obj.pk = created.token.pk
         request._nexiom_new_token = created.plaintext  # rendered once by response_add
 
@@ -264,8 +259,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["view"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        for token in queryset:
-            services.api_token_revoke(token=token)
+        apply_to_each(
+            request,
+            queryset,
+            lambda token: services.api_token_revoke(token=token),
+            label=lambda token: token.name,
+            done="{count} token(s) revoked.",
+        )
 
 
 class OperatorAdmin(DjangoUserAdmin):

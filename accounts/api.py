@@ -1,26 +1,26 @@
-"""The tenant's user API (DRF): users, invitations, personal tokens, me."""
+"""The tenant's user API (DRF): users, invitations, personal tokens, me.
+
+Views validate, call one service and serialize. Refusals are the services'
+domain errors, rendered by ``nexiom.api_errors`` in the one error body.
+"""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import selectors, services
+from accounts.errors import TokenMintingForbidden
 from accounts.models import ApiToken, Invitation, User
 from accounts.permissions import IsAdmin, IsAdminOrReadOnly, IsMember, role_of
 from accounts.roles import Role
 
 ROLE_CHOICES = [role.value for role in Role]
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -57,27 +57,25 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     permission_classes = [IsAdminOrReadOnly]
 
     def get_queryset(self) -> QuerySet[User]:
-        return User.objects.prefetch_related("groups").order_by("username")
+        return selectors.users_list()
+
+    def get_object(self) -> User:
+        user = selectors.user_get_for_user(actor=self.request.user, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, user)
+        return user
 
     @extend_schema(request=RoleChangeSerializer, responses=UserSerializer)
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         user = self.get_object()
         change = RoleChangeSerializer(data=request.data)
         change.is_valid(raise_exception=True)
-        try:
-            services.user_role_set(user=user, role=change.validated_data["role"])
-        except services.LastAdminError as exc:
-            raise Conflict(str(exc)) from exc
-        return Response(UserSerializer(self.get_queryset().get(pk=user.pk)).data)
+        services.user_role_set(user=user, role=change.validated_data["role"])
+        return Response(UserSerializer(self.get_object()).data)
 
     @extend_schema(request=None, responses=UserSerializer)
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: str | None = None) -> Response:
-        user = self.get_object()
-        try:
-            services.user_deactivate(user=user)
-        except services.LastAdminError as exc:
-            raise Conflict(str(exc)) from exc
+        user = services.user_deactivate(user=self.get_object())
         return Response(UserSerializer(user).data)
 
     @extend_schema(request=None, responses=UserSerializer)
@@ -123,33 +121,22 @@ class InvitationViewSet(
     permission_classes = [IsAdmin]
 
     def get_queryset(self) -> QuerySet[Invitation]:
-        queryset = Invitation.objects.select_related("invited_by")
-        wanted = self.request.query_params.get("status")
-        return queryset.with_status(wanted) if wanted else queryset
+        return selectors.invitations_list(status=self.request.query_params.get("status"))
 
     def perform_create(self, serializer: InvitationSerializer) -> None:
-        try:
-            serializer.instance = services.invitation_create(
-                email=serializer.validated_data["email"],
-                role=serializer.validated_data["role"],
-                invited_by=self.request.user,
-            )
-        except services.InvitationError as exc:
-            raise exceptions.ValidationError({"email": [str(exc)]}) from exc
+        serializer.instance = services.invitation_create(
+            email=serializer.validated_data["email"],
+            role=serializer.validated_data["role"],
+            invited_by=self.request.user,
+        )
 
     def perform_destroy(self, instance: Invitation) -> None:
-        try:
-            services.invitation_revoke(invitation=instance)
-        except services.InvitationError as exc:
-            raise Conflict(str(exc)) from exc
+        services.invitation_revoke(invitation=instance)
 
     @extend_schema(request=None, responses=InvitationSerializer)
     @action(detail=True, methods=["post"])
     def resend(self, request: Request, pk: str | None = None) -> Response:
-        try:
-            invitation = services.invitation_resend(invitation=self.get_object())
-        except services.InvitationError as exc:
-            raise Conflict(str(exc)) from exc
+        invitation = services.invitation_resend(invitation=self.get_object())
         return Response(InvitationSerializer(invitation).data)
 
 
@@ -195,24 +182,19 @@ class ApiTokenViewSet(
     permission_classes = [IsMember]
 
     def get_queryset(self) -> QuerySet[ApiToken]:
-        return ApiToken.objects.filter(user=self.request.user)
+        return selectors.api_tokens_owned_by(user=self.request.user)
 
     @extend_schema(responses={201: CreatedApiTokenSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
         if request.auth is not None:
-            raise exceptions.PermissionDenied(
-                "Create tokens from a signed-in session, not with another token."
-            )
+            raise TokenMintingForbidden()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            created = services.api_token_create(
-                user=request.user,
-                name=serializer.validated_data["name"],
-                expires_in_days=serializer.validated_data.get("expires_in_days"),
-            )
-        except services.TokenError as exc:
-            raise exceptions.ValidationError({"expires_in_days": [str(exc)]}) from exc
+        created = services.api_token_create(
+            user=request.user,
+            name=serializer.validated_data["name"],
+            expires_in_days=serializer.validated_data.get("expires_in_days"),
+        )
         data = CreatedApiTokenSerializer(created.token).data
         data["token"] = created.plaintext
         return Response(data, status=status.HTTP_201_CREATED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import authentication, exceptions
 
-from accounts.services import TokenError, api_token_authenticate
+from accounts.services import TokenRejected, api_token_authenticate
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -22,8 +22,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Malformed Authorization header.")
         try:
             token = api_token_authenticate(plaintext=value)
-        except TokenError as exc:
-            raise exceptions.AuthenticationFailed(str(exc)) from exc
+        except TokenRejected as exc:
+            # DRF's own 401 keeps the WWW-Authenticate challenge.
+            raise exceptions.AuthenticationFailed(exc.message, code=exc.code) from exc
         return token.user, token
 
     def authenticate_header(self, request) -> str:

@@ -30,19 +30,28 @@ class User(AbstractUser):
         return max(held, key=lambda role: role.rank) if held else None
 
 
+class InvitationStatus(models.TextChoices):
+    """Derived from the timestamps, never stored: it can't drift from them."""
+
+    PENDING = "pending", "Pending"
+    EXPIRED = "expired", "Expired"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+
+
 class InvitationQuerySet(models.QuerySet):
     def with_status(self, status: str) -> InvitationQuerySet:
         now = timezone.now()
         live = {"accepted_at__isnull": True, "revoked_at__isnull": True}
         conditions = {
-            "pending": models.Q(**live, expires_at__gt=now),
-            "expired": models.Q(**live, expires_at__lte=now),
-            "accepted": models.Q(accepted_at__isnull=False),
-            "revoked": models.Q(accepted_at__isnull=True, revoked_at__isnull=False),
+            InvitationStatus.PENDING: models.Q(**live, expires_at__gt=now),
+            InvitationStatus.EXPIRED: models.Q(**live, expires_at__lte=now),
+            InvitationStatus.ACCEPTED: models.Q(accepted_at__isnull=False),
+            InvitationStatus.REVOKED: models.Q(accepted_at__isnull=True, revoked_at__isnull=False),
         }
         if status not in conditions:
             return self.none()
-        return self.filter(conditions[status])
+        return self.filter(conditions[InvitationStatus(status)])
 
 
 class Invitation(models.Model):
@@ -51,6 +60,8 @@ class Invitation(models.Model):
     Only a SHA-256 of the link's token is stored; the link itself exists in
     the email and nowhere else.
     """
+
+    Status = InvitationStatus
 
     email = models.EmailField()
     role = models.CharField(max_length=16, choices=[(r.value, r.value) for r in Role])
@@ -86,18 +97,24 @@ class Invitation(models.Model):
         return f"{self.email} as {self.role} ({self.status})"
 
     @property
-    def status(self) -> str:
+    def status(self) -> InvitationStatus:
         if self.accepted_at:
-            return "accepted"
+            return InvitationStatus.ACCEPTED
         if self.revoked_at:
-            return "revoked"
+            return InvitationStatus.REVOKED
         if self.expires_at <= timezone.now():
-            return "expired"
-        return "pending"
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
 
     @property
     def is_pending(self) -> bool:
-        return self.status == "pending"
+        return self.status == InvitationStatus.PENDING
+
+
+class ApiTokenStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
 
 
 class ApiToken(models.Model):
@@ -106,6 +123,8 @@ class ApiToken(models.Model):
     Shown once at creation; only its SHA-256 is stored. It acts as its user,
     in this tenant only, until it expires or is revoked.
     """
+
+    Status = ApiTokenStatus
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
@@ -126,9 +145,9 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
-    def status(self) -> str:
+    def status(self) -> ApiTokenStatus:
         if self.revoked_at:
-            return "revoked"
+            return ApiTokenStatus.REVOKED
         if self.expires_at <= timezone.now():
-            return "expired"
-        return "active"
+            return ApiTokenStatus.EXPIRED
+        return ApiTokenStatus.ACTIVE

@@ -1,10 +1,31 @@
-"""DRF permissions from the tenant roles (see accounts.roles)."""
+"""What the roles may do in accounts, and the DRF permissions that check roles.
+
+``ROLE_GRANTS`` is discovered by ``accounts.roles`` like every app's.
+"""
 
 from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.roles import Role
+
+_OWN_TOKENS = ["accounts.add_apitoken", "accounts.view_apitoken", "accounts.delete_apitoken"]
+_READ_USERS = ["accounts.view_user"]
+
+ROLE_GRANTS: dict[str, list[str]] = {
+    "Viewer": [*_READ_USERS, *_OWN_TOKENS],
+    "Editor": [*_READ_USERS, *_OWN_TOKENS],
+    "Admin": [
+        *_READ_USERS,
+        *_OWN_TOKENS,
+        "accounts.change_user",
+        "accounts.add_invitation",
+        "accounts.view_invitation",
+        "accounts.change_invitation",
+        "accounts.delete_invitation",
+        "accounts.view_all_apitokens",
+    ],
+}
 
 
 def role_of(user) -> Role | None:

@@ -42,7 +42,5 @@ class InvitationView(View):
         return HttpResponseRedirect(f"{reverse('oidc_authentication_init')}?{query}")
 
     def _refused(self, request: HttpRequest, error: InvitationError) -> HttpResponse:
-        unknown = "not valid for this site" in str(error)
-        return render(
-            request, self.template_name, {"error": str(error)}, status=404 if unknown else 410
-        )
+        # Unknown here: 404; known but used, withdrawn or expired: 410.
+        return render(request, self.template_name, {"error": error.message}, status=error.status)

@@ -1,8 +1,10 @@
-"""Permissions of the vault that the roles (accounts.roles) grant.
+"""What the roles may do in the vault (discovered by accounts.roles).
 
 Admins see secrets as masks and the audit of reads, read-only. Nobody changes
 or deletes an audit row; secrets are written through the services (and, by
 superusers, the Desk's write-only form).
 """
 
-ADMIN_PERMISSIONS = ["vault.view_secret", "vault.view_secretread"]
+ROLE_GRANTS: dict[str, list[str]] = {
+    "Admin": ["vault.view_secret", "vault.view_secretread"],
+}

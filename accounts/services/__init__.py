@@ -1,7 +1,14 @@
 """Every write to users, roles, invitations and API tokens goes through here."""
 
-from accounts.services.invitations import (
+from accounts.errors import (
+    AccountsError,
+    BreakGlassProtected,
     InvitationError,
+    LastAdminError,
+    TokenError,
+    TokenRejected,
+)
+from accounts.services.invitations import (
     invitation_create,
     invitation_create_first_admin,
     invitation_get_pending,
@@ -9,15 +16,14 @@ from accounts.services.invitations import (
     invitation_revoke,
 )
 from accounts.services.login import LoginRefused, oidc_login_resolve
+from accounts.services.onboarding import tenant_onboard
 from accounts.services.tokens import (
-    TokenError,
     api_token_authenticate,
     api_token_create,
     api_token_revoke,
 )
 from accounts.services.users import (
     BreakGlassResult,
-    LastAdminError,
     breakglass_superuser_ensure,
     user_deactivate,
     user_reactivate,
@@ -25,11 +31,14 @@ from accounts.services.users import (
 )
 
 __all__ = [
+    "AccountsError",
+    "BreakGlassProtected",
     "BreakGlassResult",
     "InvitationError",
     "LastAdminError",
     "LoginRefused",
     "TokenError",
+    "TokenRejected",
     "api_token_authenticate",
     "api_token_create",
     "api_token_revoke",
@@ -40,6 +49,7 @@ __all__ = [
     "invitation_resend",
     "invitation_revoke",
     "oidc_login_resolve",
+    "tenant_onboard",
     "user_deactivate",
     "user_reactivate",
     "user_role_set",

@@ -16,15 +16,35 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.errors import (
+    AlreadyMember,
+    InvitationClosed,
+    InvitationEmailInvalid,
+    InvitationError,
+    InvitationUnknown,
+    InvitationUnusable,
+)
 from accounts.models import Invitation, User
 from accounts.roles import Role
 from tenants.services import tenant_current, tenant_url
 
+__all__ = [
+    "InvitationError",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_create_first_admin",
+    "invitation_get_pending",
+    "invitation_resend",
+    "invitation_revoke",
+]
+
 logger = logging.getLogger(__name__)
 
-
-class InvitationError(ValueError):
-    """The invitation can't be created, used or changed; the message says why."""
+_UNUSABLE_REASONS = {
+    Invitation.Status.ACCEPTED: "This invitation has already been used.",
+    Invitation.Status.REVOKED: "This invitation was withdrawn by an administrator.",
+    Invitation.Status.EXPIRED: "This invitation has expired; ask an administrator for a new one.",
+}
 
 
 def token_hash(token: str) -> str:
@@ -46,6 +66,11 @@ def invitation_link(*, token: str) -> str:
 
 
 def _send(*, invitation: Invitation, token: str) -> None:
+    """Record the send now; email the link only once the transaction commits.
+
+    A rolled-back invitation (or re-send) must not leave a working-looking
+    link in someone's inbox, so the mail goes out from ``on_commit``.
+    """
     context = {
         "tenant_name": tenant_current().name,
         "role": invitation.role,
@@ -53,16 +78,18 @@ def _send(*, invitation: Invitation, token: str) -> None:
         "expires_at": invitation.expires_at,
         "invited_by": invitation.invited_by,
     }
-    send_mail(
-        subject=f"You are invited to {context['tenant_name']} on Nexiom",
-        message=render_to_string("accounts/invitation_email.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
+    subject = f"You are invited to {context['tenant_name']} on Nexiom"
+    body = render_to_string("accounts/invitation_email.txt", context)
     invitation.last_sent_at = timezone.now()
     invitation.send_count += 1
     invitation.save(update_fields=["last_sent_at", "send_count"])
-    logger.info("invitation %s sent to %s", invitation.pk, invitation.email)
+    pk, recipient = invitation.pk, invitation.email
+
+    def deliver() -> None:
+        send_mail(subject=subject, message=body, from_email=None, recipient_list=[recipient])
+        logger.info("invitation %s sent to %s", pk, recipient)
+
+    transaction.on_commit(deliver)
 
 
 def _normalise_email(email: str) -> str:
@@ -70,7 +97,8 @@ def _normalise_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError as exc:
-        raise InvitationError(f"{email!r} is not a valid email address.") from exc
+        message = f"{email!r} is not a valid email address."
+        raise InvitationEmailInvalid(message, fields={"email": [message]}) from exc
     local, _, domain = email.rpartition("@")
     return f"{local}@{domain.lower()}"
 
@@ -84,7 +112,7 @@ def invitation_create(*, email: str, role: Role | str, invited_by: User | None) 
     email = _normalise_email(email)
     role = Role.parse(role) if isinstance(role, str) else role
     if User.objects.filter(email__iexact=email, is_active=True, oidc_sub__isnull=False).exists():
-        raise InvitationError(f"{email} is already a member of this tenant.")
+        raise AlreadyMember(f"{email} is already a member of this tenant.")
     token, hashed = _new_token()
     with transaction.atomic():
         now = timezone.now()
@@ -106,15 +134,15 @@ def invitation_create_first_admin(*, email: str) -> Invitation:
     """The provisioning step: invite the tenant's first Admin; safe to repeat."""
     email = _normalise_email(email)
     existing = Invitation.objects.filter(email__iexact=email, role=Role.ADMIN.value).first()
-    if existing and existing.status in ("pending", "accepted"):
+    if existing and existing.status in (Invitation.Status.PENDING, Invitation.Status.ACCEPTED):
         return existing
     return invitation_create(email=email, role=Role.ADMIN, invited_by=None)
 
 
 def invitation_resend(*, invitation: Invitation) -> Invitation:
     """A fresh link (the old one stops working) and a new expiry, emailed again."""
-    if invitation.status in ("accepted", "revoked"):
-        raise InvitationError(f"This invitation is {invitation.status}; create a new one.")
+    if invitation.status in (Invitation.Status.ACCEPTED, Invitation.Status.REVOKED):
+        raise InvitationClosed(f"This invitation is {invitation.status}; create a new one.")
     token, hashed = _new_token()
     with transaction.atomic():
         invitation.token_hash = hashed
@@ -125,8 +153,8 @@ def invitation_resend(*, invitation: Invitation) -> Invitation:
 
 
 def invitation_revoke(*, invitation: Invitation) -> Invitation:
-    if invitation.status == "accepted":
-        raise InvitationError("This invitation was already accepted; deactivate the user instead.")
+    if invitation.status == Invitation.Status.ACCEPTED:
+        raise InvitationClosed("This invitation was already accepted; deactivate the user instead.")
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
@@ -137,15 +165,9 @@ def invitation_get_pending(*, token: str) -> Invitation:
     """The pending invitation behind a link, or InvitationError saying why not."""
     invitation = Invitation.objects.filter(token_hash=token_hash(token or "")).first()
     if invitation is None:
-        raise InvitationError("This invitation link is not valid for this site.")
-    if invitation.status != "pending":
-        raise InvitationError(
-            {
-                "accepted": "This invitation has already been used.",
-                "revoked": "This invitation was withdrawn by an administrator.",
-                "expired": "This invitation has expired; ask an administrator for a new one.",
-            }[invitation.status]
-        )
+        raise InvitationUnknown()
+    if not invitation.is_pending:
+        raise InvitationUnusable(_UNUSABLE_REASONS[invitation.status])
     return invitation
 
 
@@ -156,6 +178,6 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Invitation:
         pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
     ).update(accepted_at=now, accepted_by=user)
     if not claimed:
-        raise InvitationError("This invitation has already been used or is no longer valid.")
+        raise InvitationUnusable("This invitation has already been used or is no longer valid.")
     invitation.refresh_from_db()
     return invitation

@@ -8,12 +8,18 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from accounts.errors import BreakGlassProtected, LastAdminError, RoleInvalid
 from accounts.models import User
 from accounts.roles import Role
 
-
-class LastAdminError(ValueError):
-    """The change would leave the tenant without an active Admin."""
+__all__ = [
+    "BreakGlassResult",
+    "LastAdminError",
+    "breakglass_superuser_ensure",
+    "user_deactivate",
+    "user_reactivate",
+    "user_role_set",
+]
 
 
 @dataclass(frozen=True)
@@ -42,9 +48,26 @@ def _ensure_not_last_admin(user: User) -> None:
         raise LastAdminError("This is the last active Admin of the tenant; appoint another first.")
 
 
+def _ensure_not_breakglass(user: User) -> None:
+    # A tenant Admin must not be able to lock the platform's way back in out:
+    # break-glass accounts change only through the management command.
+    if user.is_superuser:
+        raise BreakGlassProtected()
+
+
+def _role_parse(role: Role | str) -> Role:
+    if isinstance(role, Role):
+        return role
+    try:
+        return Role.parse(role)
+    except ValueError as exc:
+        raise RoleInvalid(str(exc), fields={"role": [str(exc)]}) from exc
+
+
 def user_role_set(*, user: User, role: Role | str) -> User:
     """Give the user exactly this role (replacing any other)."""
-    role = Role.parse(role) if isinstance(role, str) else role
+    _ensure_not_breakglass(user)
+    role = _role_parse(role)
     with transaction.atomic():
         if user.role == Role.ADMIN and role != Role.ADMIN and user.is_active:
             _ensure_not_last_admin(user)
@@ -59,6 +82,7 @@ def user_role_set(*, user: User, role: Role | str) -> User:
 
 def user_deactivate(*, user: User) -> User:
     """Block the user's logins and API tokens; their history stays."""
+    _ensure_not_breakglass(user)
     with transaction.atomic():
         if user.role == Role.ADMIN and user.is_active:
             _ensure_not_last_admin(user)
@@ -69,6 +93,7 @@ def user_deactivate(*, user: User) -> User:
 
 
 def user_reactivate(*, user: User) -> User:
+    _ensure_not_breakglass(user)
     user.is_active = True
     user.save(update_fields=["is_active"])
     return user

@@ -12,15 +12,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import ApiToken, Invitation, User
 from accounts.roles import Role
 from accounts.services import api_token_create, user_deactivate
-from tests.accounts.helpers import LINK_RE, member
-from tests.conftest import client_for
-
-
-def signed_in(tenant, user):
-    client = client_for(tenant)
-    with tenant_context(tenant):
-        client.force_login(user)
-    return client
+from tests.helpers import LINK_RE, client_for, commit_effects, member, signed_in
 
 
 def bearer(tenant, plaintext: str):
@@ -93,7 +85,13 @@ def test_revoked_and_expired_tokens_are_refused(tenant_a, admin_a, state):
     response = client.get("/api/me/", **auth)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid or expired token."}
+    assert response.json() == {
+        "error": {
+            "code": "authentication_failed",
+            "message": "Invalid or expired token.",
+            "fields": {},
+        }
+    }
 
 
 @pytest.mark.parametrize(
@@ -159,8 +157,10 @@ def test_the_last_admin_cannot_be_demoted_or_deactivated(tenant_a, admin_a):
     deactivate = client.post(f"/api/users/{admin_a.pk}/deactivate/")
 
     assert demote.status_code == 409
-    assert "last active Admin" in demote.json()["detail"]
+    assert demote.json()["error"]["code"] == "last_admin"
+    assert "last active Admin" in demote.json()["error"]["message"]
     assert deactivate.status_code == 409
+    assert deactivate.json()["error"]["code"] == "last_admin"
     with tenant_context(tenant_a):
         boss = User.objects.get(pk=admin_a.pk)
         assert (boss.role, boss.is_active) == (Role.ADMIN, True)
@@ -194,9 +194,10 @@ def test_role_change_rejects_unknown_roles(tenant_a, admin_a, role):
 def test_invitation_email_carries_a_link_to_this_tenant_and_no_token_in_the_api(
     tenant_a, admin_a, mailoutbox
 ):
-    response = signed_in(tenant_a, admin_a).post(
-        "/api/invitations/", {"email": "new@Example.COM", "role": "Editor"}
-    )
+    with commit_effects():
+        response = signed_in(tenant_a, admin_a).post(
+            "/api/invitations/", {"email": "new@Example.COM", "role": "Editor"}
+        )
 
     assert response.status_code == 201
     body = response.json()
@@ -232,10 +233,12 @@ def test_bad_invitations_are_refused_and_nothing_is_sent(tenant_a, admin_a, mail
 
 def test_resend_kills_the_old_link_and_revoke_kills_the_new(tenant_a, admin_a, mailoutbox):
     client = signed_in(tenant_a, admin_a)
-    invitation = client.post("/api/invitations/", {"email": "r@example.com", "role": "Viewer"})
+    with commit_effects():
+        invitation = client.post("/api/invitations/", {"email": "r@example.com", "role": "Viewer"})
     first = LINK_RE.search(mailoutbox[-1].body)["token"]
 
-    client.post(f"/api/invitations/{invitation.json()['id']}/resend/")
+    with commit_effects():
+        client.post(f"/api/invitations/{invitation.json()['id']}/resend/")
     second = LINK_RE.search(mailoutbox[-1].body)["token"]
 
     assert first != second
@@ -254,8 +257,9 @@ def test_inviting_an_existing_member_is_refused(tenant_a, admin_a):
         "/api/invitations/", {"email": "old@example.com", "role": "Admin"}
     )
 
-    assert response.status_code == 400
-    assert "already a member" in str(response.json())
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "already_member"
+    assert "already a member" in response.json()["error"]["message"]
 
 
 def test_user_without_a_role_gets_nothing(tenant_a):

@@ -8,8 +8,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import Invitation, User
 from accounts.roles import Role
 from accounts.services import invitation_create
-from tests.accounts.helpers import member
-from tests.conftest import client_for
+from tests.helpers import client_for, commit_effects, member
 
 VIEWER, EDITOR, ADMIN = Role.VIEWER, Role.EDITOR, Role.ADMIN
 
@@ -101,12 +100,16 @@ def test_admin_invites_resends_and_revokes_from_the_desk(desk, tenant_a, mailout
     client, _ = desk(ADMIN)
     sent_before = len(mailoutbox)
 
-    client.post("/admin/accounts/invitation/add/", {"email": "desk@example.com", "role": "Editor"})
+    with commit_effects():
+        client.post(
+            "/admin/accounts/invitation/add/", {"email": "desk@example.com", "role": "Editor"}
+        )
     with tenant_context(tenant_a):
         invitation = Invitation.objects.get(email="desk@example.com")
-    client.post(
-        "/admin/accounts/invitation/", {"action": "resend", "_selected_action": [invitation.pk]}
-    )
+    with commit_effects():
+        client.post(
+            "/admin/accounts/invitation/", {"action": "resend", "_selected_action": [invitation.pk]}
+        )
     client.post(
         "/admin/accounts/invitation/", {"action": "revoke", "_selected_action": [invitation.pk]}
     )

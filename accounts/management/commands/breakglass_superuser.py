@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from accounts.services import breakglass_superuser_ensure
-from tenants.models import Tenant
+from nexiom.commands import domain_errors_as_command_errors
+from tenants.selectors import tenant_get_by_slug
 
 
 class Command(BaseCommand):
@@ -26,9 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--reset-password", action="store_true")
 
     def handle(self, *args, **options) -> None:
-        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
-        if tenant is None:
-            raise CommandError(f"No tenant with slug {options['tenant']!r}.")
+        with domain_errors_as_command_errors():
+            tenant = tenant_get_by_slug(slug=options["tenant"])
         with schema_context(tenant.schema_name):
             result = breakglass_superuser_ensure(
                 username=options["username"],

@@ -1,11 +1,16 @@
-"""python manage.py provision_tenant SLUG --name NAME [--admin-email EMAIL]"""
+"""python manage.py provision_tenant SLUG --name NAME [--admin-email EMAIL]
+
+Lives in accounts, not tenants: onboarding (provision, then invite the first
+Admin) is an accounts service, and tenants never imports the layers above it.
+"""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from accounts.services import InvitationError
-from tenants.services import TenantSlugError, public_tenant_ensure, tenant_provision
+from accounts.services import tenant_onboard
+from nexiom.commands import domain_errors_as_command_errors
+from tenants.services import public_tenant_ensure
 
 
 class Command(BaseCommand):
@@ -21,15 +26,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, slug: str, name: str, admin_email: str | None, **options) -> None:
         public_tenant_ensure()
-        try:
-            result = tenant_provision(
+        with domain_errors_as_command_errors():
+            result = tenant_onboard(
                 slug=slug,
                 name=name,
                 admin_email=admin_email,
                 verbosity=max(0, options["verbosity"] - 1),
             )
-        except (TenantSlugError, InvitationError, ValueError) as exc:
-            raise CommandError(str(exc)) from exc
         state = "created" if result.created else "already existed; schema and domain checked"
         self.stdout.write(self.style.SUCCESS(f"Tenant {result.tenant.slug} {state}."))
         self.stdout.write(f"Tenant URL: {result.url}")

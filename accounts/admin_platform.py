@@ -1,15 +1,23 @@
-"""Operators manage tenants on the public host's platform admin."""
+"""Operators manage tenants on the public host's platform admin.
+
+Here, not in tenants: creating a tenant from this page onboards it (its first
+Admin is invited), an accounts service; tenants never imports the layers
+above it. ``accounts/admin.py`` imports this module so the admin finds it.
+"""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from accounts.services import tenant_onboard
 from nexiom.admin_sites import platform_site
+from nexiom.desk import DeskServiceAdminMixin, apply_to_each
 from tenants import services
+from tenants.errors import TenantSlugError
 from tenants.models import Domain, Tenant
 
 
@@ -31,12 +39,12 @@ class TenantCreationForm(forms.ModelForm):
     def clean_slug(self) -> str:
         try:
             return services.tenant_slug_validate(slug=self.cleaned_data["slug"])
-        except services.TenantSlugError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+        except TenantSlugError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
 
 
 @admin.register(Tenant, site=platform_site)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(DeskServiceAdminMixin, admin.ModelAdmin):
     list_display = ("slug", "name", "status", "created", "desk_link")
     list_filter = ("status",)
     search_fields = ("slug", "name")
@@ -67,14 +75,14 @@ class TenantAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        result = services.tenant_provision(
+        result = tenant_onboard(
             slug=form.cleaned_data["slug"],
             name=form.cleaned_data["name"],
             admin_email=form.cleaned_data.get("admin_email") or None,
         )
         obj.pk = result.tenant.pk
         obj.refresh_from_db()
-        self.message_user(request, f"Tenant provisioned at {result.url}", messages.SUCCESS)
+        self.message_user(request, f"Tenant provisioned at {result.url}")
 
     @admin.display(description="Desk")
     def desk_link(self, tenant: Tenant) -> str:
@@ -83,12 +91,22 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.action(description="Suspend selected tenants")
     def suspend(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
-        for tenant in queryset:
-            services.tenant_status_set(tenant=tenant, status=Tenant.Status.SUSPENDED)
-        self.message_user(request, f"{queryset.count()} tenant(s) suspended.")
+        apply_to_each(
+            request,
+            queryset,
+            lambda tenant: services.tenant_status_set(
+                tenant=tenant, status=Tenant.Status.SUSPENDED
+            ),
+            label=lambda tenant: tenant.slug,
+            done="{count} tenant(s) suspended.",
+        )
 
     @admin.action(description="Reactivate selected tenants")
     def activate(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
-        for tenant in queryset:
-            services.tenant_status_set(tenant=tenant, status=Tenant.Status.ACTIVE)
-        self.message_user(request, f"{queryset.count()} tenant(s) reactivated.")
+        apply_to_each(
+            request,
+            queryset,
+            lambda tenant: services.tenant_status_set(tenant=tenant, status=Tenant.Status.ACTIVE),
+            label=lambda tenant: tenant.slug,
+            done="{count} tenant(s) reactivated.",
+        )
