@@ -34,6 +34,29 @@ class Tenant(TenantMixin):
         return self.status == self.Status.ACTIVE
 
 
+class ParkedTask(models.Model):
+    """A task that reached a worker while its tenant was suspended.
+
+    Its message was acknowledged once this row committed; reactivation sends
+    it again with the same task id and deletes the row (tenants.parking).
+    Lives in the public schema, next to the tenant row whose lock orders
+    parking against reactivation.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="parked_tasks")
+    task_id = models.CharField(max_length=255, unique=True)
+    task_name = models.CharField(max_length=255)
+    # Celery signature as a dict: task, args, kwargs, options (chain, links, ...).
+    signature = models.JSONField()
+    parked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["parked_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} ({self.task_id}) for {self.tenant_id}"
+
+
 class Domain(DomainMixin):
     class Meta:
         ordering = ["domain"]

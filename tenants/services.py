@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_exists
 
 from tenants.models import Domain, Tenant
+from tenants.parking import parked_tasks_release
 
 logger = logging.getLogger(__name__)
 
@@ -186,9 +187,17 @@ def tenant_status_set(*, tenant: Tenant, status: str) -> Tenant:
         raise ValueError(f"Unknown tenant status {status!r}.")
     if tenant.schema_name == get_public_schema_name():
         raise ValueError("The platform tenant cannot be suspended.")
-    Tenant.objects.filter(pk=tenant.pk).update(status=status)
+    with transaction.atomic():
+        # The UPDATE locks the tenant row until commit: workers park a task
+        # only under that lock (tenants.parking), so reactivation and parking
+        # never miss each other. A suspension applies to the next task start:
+        # workers read the status per task, not from their tenant cache.
+        Tenant.objects.filter(pk=tenant.pk).update(status=status)
+        released = 0
+        if status == Tenant.Status.ACTIVE:
+            released = parked_tasks_release(tenant=tenant)
     tenant.status = status
-    logger.info("tenant %s is now %s", tenant.slug, status)
+    logger.info("tenant %s is now %s (%d parked task(s) sent again)", tenant.slug, status, released)
     return tenant
 
 

@@ -10,8 +10,8 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from nexiom.celery import TenantRequiredError, TenantSuspendedError, app
-from tenants.models import Tenant
+from nexiom.celery import TenantRequiredError, app
+from tenants.models import ParkedTask, Tenant
 
 
 @app.task(name="tests.schema_probe")
@@ -58,10 +58,13 @@ def test_task_sent_without_a_tenant_is_refused(celery_worker, db):
         result.get(timeout=30)
 
 
-def test_task_of_a_suspended_tenant_does_not_run(db, tenant_a):
+def test_task_of_a_suspended_tenant_does_not_run_and_is_parked(db, tenant_a):
     Tenant.objects.filter(pk=tenant_a.pk).update(status="suspended")
 
     with schema_context(tenant_a.schema_name):
         result = schema_probe.apply()
 
-    assert isinstance(result.result, TenantSuspendedError)
+    assert result.state == "IGNORED"
+    parked = ParkedTask.objects.get(task_id=result.id)
+    assert (parked.tenant_id, parked.task_name) == (tenant_a.pk, "tests.schema_probe")
+    assert parked.signature["options"]["headers"] == {"_schema_name": "alpha"}
