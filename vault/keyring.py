@@ -7,7 +7,10 @@ rotate: add a higher version, run ``vault_rotate``, and drop an old version
 only once ``vault_rotate --check`` shows that no secret uses it.
 
 In production (``DJANGO_DEBUG`` off) a missing, short or malformed keyring
-stops start-up (``VaultConfig.ready``). On a developer machine without
+stops start-up (``VaultConfig.ready``). A key that is visibly not random (all
+zeros, one byte or a short pattern repeated, ASCII text) is refused whatever
+the mode: it is a placeholder someone forgot, and anyone who read it can open
+every secret. On a developer machine without
 ``NEXIOM_VAULT_KEYS``, a key is generated once into a local file under
 ``var/`` (0600, git-ignored) and reused, so dev secrets survive restarts.
 """
@@ -100,8 +103,30 @@ def keyring_parse(raw: str, *, source: str = "NEXIOM_VAULT_KEYS") -> Keyring:
                 f"{source}: key v{version} is {len(key)} bytes; AES-256 needs exactly "
                 f"{KEY_BYTES} random bytes; {_GENERATE_HINT}"
             )
+        weakness = key_weakness(key)
+        if weakness:
+            raise VaultMisconfigured(
+                f"{source}: key v{version} is not random ({weakness}); it may be a "
+                f"published placeholder. {_GENERATE_HINT}"
+            )
         keys[version] = key
     return Keyring(keys)
+
+
+def key_weakness(key: bytes) -> str | None:
+    """Why ``key`` is visibly not random, or None.
+
+    Each test would reject a truly random 32-byte key with a probability below
+    1e-13, so a refusal always means a made-up key.
+    """
+    for period in range(1, len(key) // 2 + 1):
+        if key == (key[:period] * (len(key) // period + 1))[: len(key)]:
+            if period == 1:
+                return "all zeros" if key[0] == 0 else "one byte value repeated"
+            return f"a {period}-byte pattern repeated"
+    if all(0x20 <= byte < 0x7F for byte in key):
+        return "printable text, not random bytes"
+    return None
 
 
 def _b64decode(text: str) -> bytes | None:

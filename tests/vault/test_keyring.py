@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from vault.errors import VaultMisconfigured
 from vault.keyring import (
     Keyring,
     _keyring_for,
+    key_weakness,
     keyring_entry_generate,
     keyring_get,
     keyring_parse,
@@ -139,7 +141,7 @@ def _start(keys: str | None) -> subprocess.CompletedProcess:
     env |= {
         "DJANGO_SETTINGS_MODULE": "nexiom.settings",
         "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "test-only-not-a-secret",
+        "DJANGO_SECRET_KEY": "test-only-not-a-secret-" + "x" * 40,
         "OIDC_RP_CLIENT_SECRET": "test-only-not-a-secret",
     }
     if keys is not None:
@@ -177,3 +179,60 @@ def test_production_start_up_passes_with_a_good_keyring():
 
     assert "NEXIOM_VAULT_KEYS" not in result.stderr
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+# --- Keys that are visibly not random --------------------------------------------
+
+# The placeholder docker/Dockerfile once published (32 zero bytes).
+DOCKERFILE_PLACEHOLDER = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+
+@pytest.mark.parametrize(
+    "key, weakness",
+    [
+        (bytes(32), "all zeros"),
+        (b"\xff" * 32, "one byte value repeated"),
+        (b"\x01\x02" * 16, "a 2-byte pattern repeated"),
+        (b"\x9a\x10\xee" * 10 + b"\x9a\x10", "a 3-byte pattern repeated"),
+        (os.urandom(16) * 2, "a 16-byte pattern repeated"),
+        (b"correct horse battery staple 123", "printable text, not random bytes"),
+    ],
+    ids=["zeros", "one-byte", "2-byte-pattern", "3-byte-pattern", "16-byte-pattern", "text"],
+)
+def test_a_key_that_is_not_random_is_refused(key, weakness):
+    entry = f"1:{base64.b64encode(key).decode()}"
+
+    with pytest.raises(VaultMisconfigured) as error:
+        keyring_parse(f"2:{KEY_B64},{entry}")
+
+    assert str(error.value).startswith(f"NEXIOM_VAULT_KEYS: key v1 is not random ({weakness})")
+    assert base64.b64encode(key).decode() not in str(error.value)
+
+
+def test_the_dockerfile_placeholder_is_refused():
+    with pytest.raises(VaultMisconfigured, match="key v1 is not random \\(all zeros\\)"):
+        keyring_parse(f"1:{DOCKERFILE_PLACEHOLDER}")
+
+
+def test_random_keys_are_never_called_weak():
+    assert [key_weakness(os.urandom(32)) for _ in range(2000)] == [None] * 2000
+
+
+def test_production_start_up_stops_on_the_published_placeholder():
+    result = _start(f"1:{DOCKERFILE_PLACEHOLDER}")
+
+    assert result.returncode != 0
+    assert "VaultMisconfigured: NEXIOM_VAULT_KEYS: key v1 is not random (all zeros)" in (
+        result.stderr
+    )
+
+
+def test_no_image_or_workflow_file_carries_a_vault_key():
+    shipped = [REPO / "docker" / "Dockerfile", REPO / "docker" / "compose.yaml"]
+    shipped += sorted((REPO / ".github" / "workflows").glob("*.yml"))
+
+    for path in shipped:
+        text = path.read_text()
+        assert DOCKERFILE_PLACEHOLDER not in text, path
+        # Any "NEXIOM_VAULT_KEYS=<version>:<literal>" is a key someone can read.
+        assert not re.search(r"NEXIOM_VAULT_KEYS[=:]\s*[0-9]+:[A-Za-z0-9+/_-]{8}", text), path
