@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_SLUG ?= demo
 BASE_DOMAIN ?= $(or $(NEXIOM_BASE_DOMAIN),localhost)
 
-.PHONY: help venv services test-deps up migrate demo test lint bench format clean
+.PHONY: help venv services idp-deps test-deps up migrate demo test lint bench format clean
 
 help:
-	@echo "make up     - install, migrate, provision the demo tenant, run web+worker+beat+flower"
+	@echo "make up     - install, migrate, provision the demo tenant, run web+worker+beat+flower+idp"
 	@echo "make test   - run the whole test suite with coverage"
 	@echo "make lint   - ruff, hadolint, GitHub workflow schemas"
 	@echo "make bench  - benchmarks under tests/benchmarks (prints figures)"
@@ -35,21 +35,26 @@ demo: migrate
 	$(PY) manage.py provision_tenant $(DEMO_SLUG) --name "Demo Freight Co"
 	$(PY) manage.py breakglass_superuser --tenant $(DEMO_SLUG) --username breakglass --email breakglass@$(DEMO_SLUG).$(BASE_DOMAIN)
 
-up: demo
+up: demo idp-deps
 	@echo ""
 	@echo "  Demo Desk:        http://$(DEMO_SLUG).$(BASE_DOMAIN):8000/admin/"
 	@echo "  Platform admin:   http://$(BASE_DOMAIN):8000/admin/"
 	@echo "  API docs:         http://$(DEMO_SLUG).$(BASE_DOMAIN):8000/api/docs/"
 	@echo "  Flower:           http://localhost:5555"
+	@DEMO_SLUG=$(DEMO_SLUG) $(PY) scripts/dev_idp_seed.py
 	@echo "  Ctrl-C stops everything."
 	@echo ""
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start
+	DEMO_SLUG=$(DEMO_SLUG) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start
 
-# The login tests run a real OpenID provider (npm oidc-provider, pinned in
-# tests/oidc_provider) and the Desk test drives Debian's Chromium.
-test-deps:
-	@test -d tests/oidc_provider/node_modules/oidc-provider || \
-	  npm ci --prefix tests/oidc_provider --no-audit --no-fund --loglevel=error
+# The development OpenID provider (npm oidc-provider, pinned in
+# scripts/dev_oidc_provider): `make up` runs it, the login tests start it too.
+idp-deps:
+	@command -v npm >/dev/null || { echo "Node.js 20+ with npm is needed for the local OpenID provider: sudo apt-get install nodejs npm"; exit 1; }
+	@test -d scripts/dev_oidc_provider/node_modules/oidc-provider || \
+	  npm ci --prefix scripts/dev_oidc_provider --no-audit --no-fund --loglevel=error
+
+# The login tests run that provider and the Desk tests drive Debian's Chromium.
+test-deps: idp-deps
 	@command -v chromium >/dev/null || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

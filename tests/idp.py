@@ -1,8 +1,11 @@
-"""The loopback OpenID provider for tests (node-oidc-provider, see tests/oidc_provider).
+"""The loopback OpenID provider for tests: the development provider `make up` runs.
 
-`LoopbackIdP` starts the real provider as a child process, keeps its user
-table in a JSON file the provider re-reads at every login, and drives its
-login form over HTTP so that non-browser tests can run the whole code flow.
+Both classes start the real node-oidc-provider of scripts/dev_oidc_provider
+as a child process, on a free port. `LoopbackIdP` keeps its own user table
+in a JSON file the provider re-reads at every login, and drives its login
+form over HTTP so that non-browser tests can run the whole code flow.
+`DevIdP` starts it exactly as the Procfile's `idp` process does, through
+scripts/dev_idp_seed.py, seeded with the demo tenant's users.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -20,7 +24,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-PROVIDER_DIR = Path(__file__).parent / "oidc_provider"
+REPO = Path(__file__).resolve().parent.parent
+PROVIDER_DIR = REPO / "scripts" / "dev_oidc_provider"
+SEED_SCRIPT = REPO / "scripts" / "dev_idp_seed.py"
 CLIENT_ID = "nexiom-tests"
 CLIENT_SECRET = "tests-client-secret-" + uuid.uuid4().hex
 ROLES_CLAIM = "urn:zitadel:iam:org:project:roles"
@@ -43,6 +49,59 @@ def ensure_node_modules() -> None:
             check=True,
             capture_output=True,
         )
+
+
+def wait_until_serving(issuer: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the loopback OpenID provider did not start on {issuer}")
+
+
+def provider_endpoints(issuer: str, *, client_id: str, client_secret: str) -> dict[str, str]:
+    """Nexiom's OIDC settings for a provider at `issuer` (node-oidc-provider's paths)."""
+    return {
+        "OIDC_OP_AUTHORIZATION_ENDPOINT": f"{issuer}/auth",
+        "OIDC_OP_TOKEN_ENDPOINT": f"{issuer}/token",
+        "OIDC_OP_USER_ENDPOINT": f"{issuer}/me",
+        "OIDC_OP_JWKS_ENDPOINT": f"{issuer}/jwks",
+        "OIDC_OP_LOGOUT_ENDPOINT": f"{issuer}/session/end",
+        "OIDC_RP_CLIENT_ID": client_id,
+        "OIDC_RP_CLIENT_SECRET": client_secret,
+    }
+
+
+def provider_sign_in(issuer: str, authorize_url: str, *, login: str, password: str) -> str:
+    """Follow the provider's redirects and fill its login form, as a browser would.
+
+    Returns the URL the provider sends back to Nexiom (the callback, or
+    an error redirect); it is not fetched.
+    """
+    session = requests.Session()
+    url = authorize_url
+    for _ in range(10):
+        response = session.get(url, allow_redirects=False, timeout=10)
+        if response.is_redirect:
+            url = urljoin(url, response.headers["Location"])
+            if not url.startswith(issuer):
+                return url
+            continue
+        response.raise_for_status()
+        interaction = urlsplit(url).path
+        response = session.post(
+            urljoin(issuer, f"{interaction}/login"),
+            data={"login": login, "password": password},
+            allow_redirects=False,
+            timeout=10,
+        )
+        if not response.is_redirect:
+            raise AssertionError(f"provider refused the login: {response.status_code}")
+        url = urljoin(issuer, response.headers["Location"])
+    raise AssertionError("too many redirects at the provider")
 
 
 @dataclass
@@ -68,15 +127,7 @@ class LoopbackIdP:
         return f"http://127.0.0.1:{self.port}"
 
     def endpoints(self) -> dict[str, str]:
-        return {
-            "OIDC_OP_AUTHORIZATION_ENDPOINT": f"{self.issuer}/auth",
-            "OIDC_OP_TOKEN_ENDPOINT": f"{self.issuer}/token",
-            "OIDC_OP_USER_ENDPOINT": f"{self.issuer}/me",
-            "OIDC_OP_JWKS_ENDPOINT": f"{self.issuer}/jwks",
-            "OIDC_OP_LOGOUT_ENDPOINT": f"{self.issuer}/session/end",
-            "OIDC_RP_CLIENT_ID": CLIENT_ID,
-            "OIDC_RP_CLIENT_SECRET": CLIENT_SECRET,
-        }
+        return provider_endpoints(self.issuer, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
 
     def start(self) -> None:
         ensure_node_modules()
@@ -102,15 +153,11 @@ class LoopbackIdP:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.issuer}/.well-known/openid-configuration", timeout=1).ok:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("the loopback OpenID provider did not start")
+        try:
+            wait_until_serving(self.issuer, self.process)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.process:
@@ -138,29 +185,65 @@ class LoopbackIdP:
         self.users_file.write_text(json.dumps(rows))
 
     def sign_in(self, authorize_url: str, *, login: str, password: str) -> str:
-        """Follow the provider's redirects and fill its login form, as a browser would.
+        return provider_sign_in(self.issuer, authorize_url, login=login, password=password)
 
-        Returns the URL the provider sends back to Nexiom (the callback, or
-        an error redirect); it is not fetched.
-        """
-        session = requests.Session()
-        url = authorize_url
-        for _ in range(10):
-            response = session.get(url, allow_redirects=False, timeout=10)
-            if response.is_redirect:
-                url = urljoin(url, response.headers["Location"])
-                if not url.startswith(self.issuer):
-                    return url
-                continue
-            response.raise_for_status()
-            interaction = urlsplit(url).path
-            response = session.post(
-                urljoin(self.issuer, f"{interaction}/login"),
-                data={"login": login, "password": password},
-                allow_redirects=False,
-                timeout=10,
+
+@dataclass
+class DevIdP:
+    """The `idp` process of `make up` (scripts/dev_idp_seed.py --serve), on its own port.
+
+    Its seed (passwords, users, client) goes to `state_dir` instead of var/dev-idp.
+    """
+
+    port: int
+    state_dir: Path
+    tenant: str = "demo"
+    process: subprocess.Popen | None = None
+
+    @property
+    def issuer(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def users(self) -> list[dict]:
+        """The seeded users, as the provider reads them."""
+        return json.loads((self.state_dir / "users.json").read_text())
+
+    @property
+    def client(self) -> dict:
+        return json.loads((self.state_dir / "clients.json").read_text())[0]
+
+    def user(self, role: str) -> dict:
+        return next(user for user in self.users if user["sub"].endswith(f"-{role}"))
+
+    def sign_in(self, authorize_url: str, *, login: str, password: str) -> str:
+        return provider_sign_in(self.issuer, authorize_url, login=login, password=password)
+
+    def endpoints(self) -> dict[str, str]:
+        client = self.client
+        return provider_endpoints(
+            self.issuer, client_id=client["client_id"], client_secret=client["client_secret"]
+        )
+
+    def start(self) -> None:
+        ensure_node_modules()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, str(SEED_SCRIPT), "--serve", "--tenant", self.tenant]
+        with (self.state_dir / "provider.log").open("wb") as log:
+            self.process = subprocess.Popen(
+                [*command, "--port", str(self.port), "--state-dir", str(self.state_dir)],
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
-            if not response.is_redirect:
-                raise AssertionError(f"provider refused the login: {response.status_code}")
-            url = urljoin(self.issuer, response.headers["Location"])
-        raise AssertionError("too many redirects at the provider")
+        try:
+            wait_until_serving(self.issuer, self.process)
+        except RuntimeError as exc:
+            self.stop()
+            log_text = (self.state_dir / "provider.log").read_text()
+            raise RuntimeError(f"{exc}:\n{log_text}") from exc
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -1,4 +1,5 @@
-"""Whole-flow fixtures: a live Nexiom server thread and headless Debian Chromium."""
+"""Whole-flow fixtures: a live Nexiom server thread, headless Debian Chromium, and
+the development OpenID provider of `make up` with its demo tenant."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ import shutil
 import threading
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
+from django.db import connection
+
+from tenants.models import Tenant
+from tenants.services import tenant_provision
+from tests.idp import DevIdP, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling out of a
@@ -33,6 +40,14 @@ class _QuietHandler(WSGIRequestHandler):
 @pytest.fixture(scope="session")
 def live_server_url(live_port, django_db_setup, django_db_blocker):
     """Nexiom served on 127.0.0.1:<live_port>; reach tenants at <slug>.localhost:<port>."""
+    # pytest-django creates the test database only when a selected test asks for
+    # `db`; these tests reach it through django_db_blocker, so alone they would
+    # commit tenants into DATABASE_URL's own database. Refuse that.
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        pytest.fail(
+            "tests/e2e needs the test database: run it with a test that uses `db`, "
+            "e.g. pytest tests/e2e tests/accounts/test_oidc_login.py (make test does)"
+        )
     server = ThreadedWSGIServer(("127.0.0.1", live_port), _QuietHandler, allow_reuse_address=True)
     server.set_app(StaticFilesHandler(get_wsgi_application()))
     server.daemon_threads = True
@@ -61,3 +76,30 @@ def browser():
         )
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="module")
+def demo_tenant(django_db_setup, django_db_blocker):
+    """A committed `demo` tenant, as `make up` provisions it; dropped afterwards."""
+    with django_db_blocker.unblock():
+        tenant = tenant_provision(slug="demo", name="Demo Freight Co").tenant
+        yield tenant
+        Tenant.objects.get(pk=tenant.pk).delete(force_drop=True)
+
+
+@pytest.fixture(scope="module")
+def dev_idp(tmp_path_factory):
+    """The Procfile's `idp` process (scripts/dev_idp_seed.py --serve) on a free port.
+
+    Seeded for the demo tenant into a temporary directory (not var/dev-idp),
+    and Nexiom's OIDC settings point at it while the module runs.
+    """
+    provider = DevIdP(port=free_port(), state_dir=tmp_path_factory.mktemp("dev-idp"))
+    provider.start()
+    saved = {name: getattr(settings, name) for name in provider.endpoints()}
+    for name, value in provider.endpoints().items():
+        setattr(settings, name, value)
+    yield provider
+    for name, value in saved.items():
+        setattr(settings, name, value)
+    provider.stop()
