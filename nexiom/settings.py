@@ -102,6 +102,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # OIDC sessions re-ask the provider (silently) every
+    # OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS; break-glass sessions and bearer tokens
+    # are not OIDC sessions and are left alone.
+    "mozilla_django_oidc.middleware.SessionRefresh",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -133,6 +137,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The vault writes its audit of reveals on a connection of its own, same
+# database, autocommit, so a caller that rolls back cannot erase the trace
+# (vault/audit.py). Tests share the test database with default (MIRROR).
+DATABASES["vault_audit"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
@@ -152,12 +160,16 @@ CACHES = {
 # so a crash never loses work; every task must therefore be safe to run twice.
 # Redis redelivers an unacknowledged message after the visibility timeout; it
 # must exceed the longest countdown plus the longest run, or a delayed task
-# would be delivered twice while still waiting. tests/test_celery_config.py
+# would be delivered twice while still waiting. tests/nexiom/test_celery_config.py
 # fails when these drift apart.
 CELERY_MAX_COUNTDOWN_SECONDS = 30 * 60
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 24 * 3600
+# Results are stored only for tasks that ask (ignore_result=False): a result
+# can hold what a task revealed. What is stored, and every task event, passes
+# through the vault's redaction first (vault/celery_guard.py).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a long task never holds others hostage
@@ -272,6 +284,10 @@ OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)
 OIDC_CALLBACK_CLASS = "accounts.oidc.NexiomCallbackView"
 OIDC_OP_LOGOUT_URL_METHOD = "accounts.oidc.provider_logout_url"
 LOGIN_REDIRECT_URL_FAILURE = "/login/refused/"
+# A session signed in through OIDC is re-checked at the provider after this
+# long (a silent sign-in, prompt=none, that re-applies the role rules): an
+# account deactivated there, or a role withdrawn, stops working within it.
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env_int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", 3600)
 
 NEXIOM_INVITATION_TTL_HOURS = env_int("NEXIOM_INVITATION_TTL_HOURS", 72)
 NEXIOM_API_TOKEN_DEFAULT_DAYS = env_int("NEXIOM_API_TOKEN_DEFAULT_DAYS", 90)
