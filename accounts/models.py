@@ -11,11 +11,27 @@ from django.utils import timezone
 from accounts.roles import Role
 
 
+class RoleSource(models.TextChoices):
+    """Who owns a user's role, so that sign-in knows whom to believe.
+
+    A role from the provider's roles claim follows the claim at every
+    sign-in; a role from an invitation or an Admin stays Nexiom's to change.
+    Empty: no role, or one given before sources were recorded.
+    """
+
+    IDP_CLAIM = "idp_claim", "Identity provider's roles claim"
+    INVITATION = "invitation", "Invitation"
+    ADMIN = "admin", "Admin in Nexiom"
+
+
 class User(AbstractUser):
     # The OpenID Connect subject: the only identity a login is matched on.
     # Empty for break-glass accounts that sign in with a local password.
     oidc_sub = models.CharField(
         "OIDC subject", max_length=255, unique=True, null=True, blank=True, editable=False
+    )
+    role_source = models.CharField(
+        "role comes from", max_length=16, choices=RoleSource.choices, blank=True, default=""
     )
 
     class Meta(AbstractUser.Meta):

@@ -12,11 +12,13 @@ from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.middleware import SessionRefresh
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
 from accounts.services import LoginRefused, oidc_login_resolve
@@ -51,8 +53,32 @@ class NexiomOIDCBackend(OIDCAuthenticationBackend):
         return user
 
 
+class ProviderSessionRefresh(SessionRefresh):
+    """Re-check at the provider only sessions the provider signed in.
+
+    Every OIDC sign-in stores its ID token in the session (OIDC_STORE_ID_TOKEN);
+    a session without one (break-glass password, a test's force_login) has
+    nothing to refresh. Bearer-token API calls carry no session at all.
+    """
+
+    def is_refreshable_url(self, request: HttpRequest) -> bool:
+        return bool(request.session.get("oidc_id_token")) and super().is_refreshable_url(request)
+
+
 class NexiomCallbackView(OIDCAuthenticationCallbackView):
     """The provider's redirect back: tampering gets a clear 400, not a server error."""
+
+    def login_failure(self) -> HttpResponse:
+        # A refused session refresh (SessionRefresh's silent sign-in) must end
+        # the session it was refreshing; mozilla-django-oidc only does so when
+        # the provider itself answers with an error.
+        request = self.request
+        if request.user.is_authenticated:
+            reason = request.session.get(REFUSAL_SESSION_KEY)
+            auth.logout(request)
+            if reason:
+                request.session[REFUSAL_SESSION_KEY] = reason
+        return super().login_failure()
 
     def get(self, request: HttpRequest) -> HttpResponse:
         try:

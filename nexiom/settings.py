@@ -105,7 +105,7 @@ MIDDLEWARE = [
     # OIDC sessions re-ask the provider (silently) every
     # OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS; break-glass sessions and bearer tokens
     # are not OIDC sessions and are left alone.
-    "mozilla_django_oidc.middleware.SessionRefresh",
+    "accounts.oidc.ProviderSessionRefresh",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -5,6 +5,15 @@ login needs either a pending invitation for the *verified* email, or a role
 for this tenant in the Zitadel project-roles claim. Role keys in that claim
 are tenant-scoped, `<tenant slug>:<role>` (e.g. `acme:admin`), so a grant
 for one tenant never opens another.
+
+Role rules, by where the role came from (``User.role_source``):
+- from the provider's roles claim: it follows the claim at every sign-in
+  (and at every session refresh, which is a silent sign-in); when the claim
+  no longer grants this tenant, the role is removed and the sign-in refused;
+- from an invitation or an Admin in Nexiom: Nexiom is the source of truth,
+  and a claim, stale or fresh, neither promotes nor demotes it;
+- none recorded (no role, or older accounts): a claim that grants a role
+  here gives it, and from then on the claim owns it.
 """
 
 from __future__ import annotations
@@ -13,9 +22,10 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import transaction
 
-from accounts.models import Invitation, User
+from accounts.models import Invitation, RoleSource, User
 from accounts.roles import Role
 from accounts.services.invitations import InvitationError, invitation_accept
 from accounts.services.users import LastAdminError, user_role_set
@@ -78,7 +88,8 @@ def _invitation_for_link(token_hash: str, *, email: str, verified: bool) -> Invi
 def oidc_login_resolve(*, claims: dict[str, Any], invitation_token_hash: str | None) -> User:
     """Return the user to log in, creating them on an accepted first login.
 
-    Raises LoginRefused (and changes nothing) when the login is not allowed.
+    Raises LoginRefused when the login is not allowed: nothing changes, except
+    that a role the roles claim no longer grants is removed (see the rules above).
     """
     sub = str(claims.get("sub") or "")
     if not sub:
@@ -117,20 +128,65 @@ def oidc_login_resolve(*, claims: dict[str, Any], invitation_token_hash: str | N
             user.email = email
             user.save(update_fields=["email"])
 
+        withdrawn = None
         if invitation is not None:
             try:
                 invitation_accept(invitation=invitation, user=user)
             except InvitationError as exc:
                 raise LoginRefused(str(exc)) from exc
-        role = claim_role or (Role.parse(invitation.role) if invitation else None)
-        if role is not None and role != user.role:
-            try:
-                user_role_set(user=user, role=role)
-            except LastAdminError:
-                logger.warning("login of user %s kept Admin: last active Admin", user.pk)
-        if user.role is None and not user.is_superuser:
+            _role_apply(user, Role.parse(invitation.role), source=RoleSource.INVITATION)
+        elif claim_role is not None:
+            if user.role is None or user.role_source not in NEXIOM_OWNED_SOURCES:
+                _role_apply(user, claim_role, source=RoleSource.IDP_CLAIM)
+        elif user.role_source == RoleSource.IDP_CLAIM:
+            # Committed even though the sign-in is refused (raised below, outside).
+            withdrawn = _claim_role_withdraw(user)
+        if withdrawn is None and user.role is None and not user.is_superuser:
             raise LoginRefused("You have no role in this tenant. Ask an Admin to invite you.")
+    if withdrawn is not None:
+        logger.info("login of user %s refused: the roles claim no longer grants a role", user.pk)
+        raise LoginRefused(withdrawn)
     return user
+
+
+#: Roles Nexiom gave: a roles claim never overrides them.
+NEXIOM_OWNED_SOURCES = frozenset({RoleSource.INVITATION, RoleSource.ADMIN})
+
+
+def _role_apply(user: User, role: Role, *, source: RoleSource) -> None:
+    if role == user.role and source == user.role_source:
+        return
+    try:
+        user_role_set(user=user, role=role, source=source)
+    except LastAdminError:
+        logger.warning("login of user %s kept Admin: last active Admin", user.pk)
+
+
+def _claim_role_withdraw(user: User) -> str:
+    """Remove a claim-granted role the claim no longer grants; return the refusal's reason."""
+    if user.role == Role.ADMIN and user.is_active:
+        # Lock the Admin rows, as user_role_set does, so two withdrawals can't both pass.
+        admins = set(
+            User.objects.select_for_update()
+            .filter(is_active=True, groups__name=Role.ADMIN.value)
+            .values_list("pk", flat=True)
+        )
+        if admins == {user.pk}:
+            # Refused all the same; the tenant keeps an Admin for when the grant returns.
+            logger.warning("user %s lost the Admin claim but is the last active Admin", user.pk)
+            return (
+                "Your identity provider no longer grants you a role in this tenant. You are "
+                "its last Admin, so the role is kept for when the grant is restored, but you "
+                "cannot sign in until then."
+            )
+    user.groups.remove(*Group.objects.filter(name__in=[role.value for role in Role]))
+    user.role_source = ""
+    user.save(update_fields=["role_source"])
+    return (
+        "Your identity provider no longer grants you a role in this tenant, so your role "
+        "here was removed. Ask your administrator to grant it again, or an Admin of this "
+        "tenant to invite you."
+    )
 
 
 def _no_access_reason(*, email: str, verified: bool) -> str:

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from accounts.errors import BreakGlassProtected, LastAdminError, RoleInvalid
-from accounts.models import User
+from accounts.models import RoleSource, User
 from accounts.roles import Role
 
 __all__ = [
@@ -64,8 +64,11 @@ def _role_parse(role: Role | str) -> Role:
         raise RoleInvalid(str(exc), fields={"role": [str(exc)]}) from exc
 
 
-def user_role_set(*, user: User, role: Role | str) -> User:
-    """Give the user exactly this role (replacing any other)."""
+def user_role_set(*, user: User, role: Role | str, source: RoleSource = RoleSource.ADMIN) -> User:
+    """Give the user exactly this role (replacing any other), recording who gave it.
+
+    ``source`` decides what later sign-ins may do with it (accounts.services.login).
+    """
     _ensure_not_breakglass(user)
     role = _role_parse(role)
     with transaction.atomic():
@@ -74,9 +77,9 @@ def user_role_set(*, user: User, role: Role | str) -> User:
         role_groups = Group.objects.filter(name__in=[r.value for r in Role])
         user.groups.remove(*role_groups)
         user.groups.add(Group.objects.get(name=role.value))
-        if not user.is_staff:
-            user.is_staff = True  # every member may enter the Desk; permissions do the rest
-            user.save(update_fields=["is_staff"])
+        user.is_staff = True  # every member may enter the Desk; permissions do the rest
+        user.role_source = source
+        user.save(update_fields=["is_staff", "role_source"])
     return user
 
 

@@ -119,7 +119,8 @@ def test_role_claim_for_another_tenant_opens_nothing_here(idp, tenant_a, tenant_
 
 
 def test_roles_are_resynced_from_the_claim_at_each_login(idp, tenant_a):
-    member(tenant_a, "kim", Role.VIEWER, oidc_sub="sub-kim")
+    idp.add_user(sub="sub-kim", email="kim@example.com", roles={"alpha:viewer": {"1": "a"}})
+    oidc_login(client_for(tenant_a), idp, login="sub-kim")
     idp.add_user(sub="sub-kim", email="kim@example.com", roles={"alpha:editor": {"1": "a"}})
 
     oidc_login(client_for(tenant_a), idp, login="sub-kim")
