@@ -178,6 +178,8 @@ class ApiTokenViewSet(
 ):
     """Your own personal API tokens. DELETE revokes."""
 
+    # Never queried (get_queryset scopes to the caller); tells the schema {id} is an integer.
+    queryset = ApiToken.objects.none()
     serializer_class = ApiTokenSerializer
     permission_classes = [IsMember]
 
