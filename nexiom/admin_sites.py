@@ -44,8 +44,15 @@ _BEAT_MODELS = (
 
 
 def move_platform_models() -> None:
-    """django-celery-beat registers on the default site; move it to the platform site."""
-    for model in _BEAT_MODELS:
+    """django-celery-beat and django-axes register on the default site; move them.
+
+    Axes' tables (break-glass sign-in attempts of every tenant) are in the
+    public schema: only platform operators may see them, never a tenant's Desk.
+    """
+    from axes import models as axes_models
+
+    axes = (axes_models.AccessAttempt, axes_models.AccessFailureLog, axes_models.AccessLog)
+    for model in (*_BEAT_MODELS, *axes):
         if admin.site.is_registered(model):
             model_admin = admin.site._registry[model]
             admin.site.unregister(model)

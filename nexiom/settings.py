@@ -68,6 +68,8 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "accounts",
     "django_celery_beat",
+    # Break-glass password attempts of every tenant, in one place for operators.
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served by us (no CDN)
@@ -108,6 +110,8 @@ MIDDLEWARE = [
     "accounts.oidc.ProviderSessionRefresh",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a break-glass lockout into its page (accounts.backends).
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -222,6 +226,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Break-glass password sign-in is throttled (django-axes, see accounts/backends.py):
+# NEXIOM_BREAKGLASS_FAILURE_LIMIT failures per tenant and username, or per client
+# address, lock password sign-in for NEXIOM_BREAKGLASS_COOLOFF_MINUTES, doubled
+# by every further lockout within a day. OIDC sign-in is never throttled here.
+NEXIOM_BREAKGLASS_FAILURE_LIMIT = env_int("NEXIOM_BREAKGLASS_FAILURE_LIMIT", 5)
+NEXIOM_BREAKGLASS_COOLOFF_MINUTES = env_int("NEXIOM_BREAKGLASS_COOLOFF_MINUTES", 5)
+AXES_FAILURE_LIMIT = NEXIOM_BREAKGLASS_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
+AXES_WHITELIST_CALLABLE = "accounts.backends.axes_not_a_password_attempt"
+AXES_COOLOFF_TIME = "accounts.backends.axes_cooloff"
+AXES_LOCKOUT_CALLABLE = "accounts.backends.axes_lockout_response"
+# Each attempt row expires on its own cool-off, so a short cool-off computed for
+# one request never clears another key's longer lockout.
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, kept for the growing cool-off
+# A success must not clear failures: an OIDC sign-in from the same address would.
+AXES_RESET_ON_SUCCESS = False
+# Successful sign-ins are not logged here: they would not name their tenant.
+AXES_DISABLE_ACCESS_LOG = True
+# Operators must see which account and address are attacked; passwords stay masked.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+AXES_HTTP_RESPONSE_CODE = 429
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/admin/"
 LOGOUT_REDIRECT_URL = "/admin/login/"
