@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django_tenants.utils import schema_context
 
@@ -28,6 +28,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
         public_tenant_ensure()
         for slug in TENANT_SLUGS:
             tenant_provision(slug=slug, name=f"{slug.title()} Freight Ltd")
+    # The vault's audit alias mirrors default (nexiom/settings.py), but Django
+    # points only this thread's connection at the test database; connections
+    # opened later (worker and server threads) must find it in the settings.
+    connections.settings["vault_audit"]["NAME"] = connections["default"].settings_dict["NAME"]
     yield
     with django_db_blocker.unblock():
         # Worker and server threads keep their own connections open; end them

@@ -42,16 +42,33 @@ class Secret(models.Model):
 
 
 class SecretRead(models.Model):
-    """One reveal: which secret, who or what, why, when. Append-only."""
+    """One reveal, or one attempt that failed: which secret, who or what, why, when, outcome.
+
+    Append-only, and written on the vault's own autocommit connection
+    (``vault.audit``), so it stays even when the caller's transaction rolls
+    back. For the same reason the foreign keys have no database constraint:
+    that connection cannot see a secret or user the caller created in its
+    still-open transaction. The row names the secret and the actor by value
+    (``secret_ref``, ``purpose``, ``actor_label``) anyway.
+    """
 
     class ActorKind(models.TextChoices):
         USER = "user", "User"
         TASK = "task", "Celery task"
         PROCESS = "process", "Process"
 
+    class Outcome(models.TextChoices):
+        REVEALED = "revealed", "Revealed"
+        FAILED = "failed", "Failed"
+
     # The reference survives the secret's deletion; the row stays.
     secret = models.ForeignKey(
-        Secret, null=True, blank=True, on_delete=models.SET_NULL, related_name="reads"
+        Secret,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reads",
+        db_constraint=False,
     )
     secret_ref = models.UUIDField("secret id", db_index=True)
     purpose = models.CharField(max_length=100)
@@ -62,9 +79,15 @@ class SecretRead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_constraint=False,
     )
     actor_label = models.CharField("who", max_length=200)
     reason = models.CharField(max_length=255)
+    outcome = models.CharField(
+        max_length=16, choices=Outcome.choices, default=Outcome.REVEALED, db_index=True
+    )
+    #: Why a failed attempt failed: the error's code and message (never plaintext).
+    failure = models.TextField(blank=True, default="")
     created = models.DateTimeField("when", default=timezone.now, db_index=True)
 
     class Meta:
@@ -72,4 +95,5 @@ class SecretRead(models.Model):
         verbose_name = "secret read"
 
     def __str__(self) -> str:
-        return f"{self.purpose} read by {self.actor_label} at {self.created:%Y-%m-%d %H:%M:%S}"
+        verb = "read" if self.outcome == self.Outcome.REVEALED else "failed to open"
+        return f"{self.purpose} {verb} by {self.actor_label} at {self.created:%Y-%m-%d %H:%M:%S}"

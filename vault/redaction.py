@@ -2,10 +2,16 @@
 
 Every value ``secret_reveal`` hands out in this process is remembered here
 (strings of at least ``MIN_REMEMBERED_LENGTH`` characters; shorter ones are
-too common to scrub without mangling ordinary text). ``RedactingFilter``
-replaces them, and anything token-shaped (``access_token=...``,
-``"password": "..."``, ``Authorization: Bearer ...``, JWTs), in a record's
-message, exception text and stack. The Celery guard reads the same registry.
+too common to scrub without mangling ordinary text), together with simple
+transformations of it computed once, when it is remembered: upper and lower
+case, hex (both cases), and standard and URL-safe base64, as the three
+alignment-independent cores that appear wherever the value is base64-encoded,
+alone or inside a longer text. ``RedactingFilter`` replaces them, and anything
+token-shaped (``access_token=...``, ``"password": "..."``, ``Authorization:
+Bearer ...``, JWTs, credential-named query-string and form parameters such as
+``?code=...`` or ``&key=...``), in a record's message, exception text and
+stack. The Celery guard reads the same registry, and ``redact_data`` applies
+the same rules to Celery results and events.
 
 The registry holds the most recent ``MAX_REMEMBERED`` values: it trades a
 bounded memory for the rare value revealed long ago and logged much later,
@@ -17,6 +23,7 @@ are ready: it must not import models.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import threading
@@ -36,38 +43,106 @@ _FIELD_RE = re.compile(
     r"(?P<sep>[\"']?\s*[:=]\s*)"
     r"(?P<value>\"[^\"]*\"|'[^']*'|(?:(?:bearer|basic|token)\s+)?[^\s\"',;&}\])]+)"
 )
+# Parameters of a query string or form body named like credentials. Only as a
+# whole parameter name: after "?" or "&", or as the first field of a form body
+# ("code=...&state=..."); "code" or "key" in prose is left alone.
+_PARAM_NAMES = (
+    "access_token|refresh_token|id_token|token|client_secret|client_assertion|api_key"
+    "|password|secret|signature|code|key"
+)
+_PARAM_RE = re.compile(
+    r"(?i)(?:(?<=[?&])|(?<![^\s\"'(\[])(?=[\w.-]+=[^\s&]*&))"
+    rf"(?P<name>(?:{_PARAM_NAMES}))=(?P<value>[^&#\s\"']+)"
+)
 _BEARER_RE = re.compile(r"(?i)\b(?P<scheme>bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*")
 _JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+
+
+_URLSAFE = str.maketrans("+/", "-_")
+
+
+def value_variants(value: str) -> frozenset[str]:
+    """The value and the simple transformations of it that are looked for as well.
+
+    Base64 is taken at the three byte alignments a value can have inside a
+    longer encoded text; only the characters that depend on the value's own
+    bytes are kept (no padding, no neighbours), so each core is found in the
+    encoding of the value alone and of any text containing it.
+    """
+    raw = value.encode()
+    found = {value, value.upper(), value.lower(), raw.hex(), raw.hex().upper()}
+    for shift in range(3):
+        encoded = base64.b64encode(bytes(shift) + raw).decode("ascii")
+        core = encoded[-(-8 * shift // 6) : 8 * (shift + len(raw)) // 6]
+        found.update((core, core.translate(_URLSAFE)))
+    return frozenset(v for v in found if len(v) >= MIN_REMEMBERED_LENGTH)
+
+
+class _Patterns:
+    """Every value and variant to look for, and an index of them by their first characters.
+
+    With few patterns, ``in`` per pattern is fastest; with thousands (a busy
+    worker), one pass over the text looking its 8-character windows up in the
+    index costs the same whatever the registry holds.
+    """
+
+    SCAN_LIMIT = 256
+
+    def __init__(self, patterns: set[str]) -> None:
+        #: Longest first, so that a longer one is replaced whole.
+        self.ordered = tuple(sorted(patterns, key=len, reverse=True))
+        self.index: dict[str, list[str]] = {}
+        for pattern in self.ordered:
+            self.index.setdefault(pattern[:MIN_REMEMBERED_LENGTH], []).append(pattern)
+
+    def present(self, text: str) -> list[str]:
+        """The patterns that occur in ``text``, longest first."""
+        if len(self.ordered) <= self.SCAN_LIMIT:
+            return [pattern for pattern in self.ordered if pattern in text]
+        index, width, hits = self.index, MIN_REMEMBERED_LENGTH, set()
+        for start in range(len(text) - width + 1):
+            bucket = index.get(text[start : start + width])
+            if bucket:
+                hits.update(p for p in bucket if text.startswith(p, start))
+        return sorted(hits, key=len, reverse=True)
+
+
+_NO_PATTERNS = _Patterns(set())
 
 
 class _Registry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._values: OrderedDict[str, None] = OrderedDict()
-        self._snapshot: tuple[str, ...] | None = ()
+        # Each remembered value with its variants, computed once here, never per message.
+        self._values: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._snapshot: _Patterns | None = _NO_PATTERNS
 
     def remember(self, values: list[str]) -> None:
         with self._lock:
             for value in values:
-                self._values[value] = None
+                if value not in self._values:
+                    self._values[value] = value_variants(value)
                 self._values.move_to_end(value)
             while len(self._values) > MAX_REMEMBERED:
                 self._values.popitem(last=False)
             self._snapshot = None
 
-    def snapshot(self) -> tuple[str, ...]:
-        """Longest first, so that a value containing another is replaced whole."""
+    def originals(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(sorted(self._values, key=len, reverse=True))
+
+    def snapshot(self) -> _Patterns:
         snapshot = self._snapshot
         if snapshot is None:
             with self._lock:
-                snapshot = tuple(sorted(self._values, key=len, reverse=True))
+                snapshot = _Patterns(set().union(*self._values.values()))
                 self._snapshot = snapshot
         return snapshot
 
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
-            self._snapshot = ()
+            self._snapshot = _NO_PATTERNS
 
 
 _registry = _Registry()
@@ -90,7 +165,8 @@ def revealed_remember(data: Any) -> None:
 
 
 def revealed_values() -> tuple[str, ...]:
-    return _registry.snapshot()
+    """The remembered values themselves (without their variants), longest first."""
+    return _registry.originals()
 
 
 def revealed_forget_all() -> None:
@@ -99,17 +175,64 @@ def revealed_forget_all() -> None:
 
 
 def revealed_value_in(text: str) -> bool:
-    return any(value in text for value in _registry.snapshot())
+    """Whether a remembered value, or one of its variants, occurs in ``text``."""
+    return bool(_registry.snapshot().present(text))
 
 
 def redact(text: str) -> str:
     """The text with revealed values and token-shaped fields replaced by [REDACTED]."""
-    for value in _registry.snapshot():
-        if value in text:
-            text = text.replace(value, REDACTED)
+    for value in _registry.snapshot().present(text):
+        text = text.replace(value, REDACTED)
     text = _FIELD_RE.sub(_field_redact, text)
+    text = _PARAM_RE.sub(lambda match: f"{match['name']}={REDACTED}", text)
     text = _BEARER_RE.sub(lambda match: f"{match['scheme']} {REDACTED}", text)
     return _JWT_RE.sub(REDACTED, text)
+
+
+def redact_data(value: Any) -> Any:
+    """``value`` (JSON-like: dicts, lists, tuples, strings) with every string redacted.
+
+    Returns ``value`` itself when nothing needs scrubbing, which one pass over
+    all its strings joined decides; otherwise a copy, never changing the
+    original (a task's return value is still the caller's).
+    """
+    strings = list(_strings_of(value))
+    if not strings:
+        return value
+    joined = "\x00".join(strings)
+    if redact(joined) == joined:
+        return value
+    return _redacted_copy(value)
+
+
+def _strings_of(value: Any):
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, bytes | bytearray):
+            yield bytes(item).decode("utf-8", "replace")
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            pending.extend(item)
+
+
+def _redacted_copy(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, bytes | bytearray):
+        text = bytes(value).decode("utf-8", "replace")
+        clean = redact(text)
+        return value if clean == text else clean.encode()
+    if isinstance(value, dict):
+        return {_redacted_copy(key): _redacted_copy(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_redacted_copy(item) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    return value
 
 
 def _field_redact(match: re.Match) -> str:

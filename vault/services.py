@@ -23,7 +23,14 @@ from django.views.decorators.debug import sensitive_variables
 from django_tenants.utils import get_public_schema_name
 
 from vault import crypto
-from vault.errors import RevealRefused, SecretPayloadInvalid, TenantRequired
+from vault.audit import failure_text, read_record
+from vault.errors import (
+    KeyVersionUnknown,
+    RevealRefused,
+    SecretPayloadInvalid,
+    SecretTampered,
+    TenantRequired,
+)
 from vault.keyring import keyring_get
 from vault.models import Secret, SecretRead
 from vault.redaction import revealed_remember
@@ -31,8 +38,6 @@ from vault.redaction import revealed_remember
 logger = logging.getLogger(__name__)
 
 _PURPOSE_RE = re.compile(r"[a-z0-9][a-z0-9._:-]{0,99}")
-_REASON_MAX = SecretRead._meta.get_field("reason").max_length
-_LABEL_MAX = SecretRead._meta.get_field("actor_label").max_length
 
 Actor = AbstractBaseUser | str | None
 
@@ -98,33 +103,49 @@ def secret_reveal(*, secret: Secret, reason: str, actor: Actor = None) -> dict[s
     """Decrypt a secret for ``actor`` (a user, or a task/process name) and audit the read.
 
     Inside a Celery task the actor defaults to the task's name. A reveal
-    without a reason, or outside a task without an actor, is refused.
+    without a reason, or outside a task without an actor, is refused (and not
+    audited: there is nobody to name). The audit row is committed on the
+    vault's own connection before the plaintext is returned, so rolling back
+    the caller's transaction does not erase it (``vault.audit``); a secret
+    that does not open leaves a ``failed`` row saying why, then raises.
     """
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
         raise RevealRefused(f"Revealing secret {secret.pk} needs a reason (why it is read).")
     kind, user, label = _actor_resolve(actor, secret=secret)
     schema = tenant_schema_require()
+    audit = {
+        "schema": schema,
+        "secret_id": secret.pk,
+        "purpose": secret.purpose,
+        "actor_kind": kind,
+        "actor_user": user,
+        "actor_label": label,
+        "reason": reason,
+    }
 
+    try:
+        data = secret_open(secret=secret, schema=schema)
+    except (KeyVersionUnknown, SecretTampered) as error:
+        read_record(**audit, failure=failure_text(error))
+        logger.warning("vault: %s could not be revealed to %s: %s", error.code, label, error)
+        raise
+    read_record(**audit)
+    revealed_remember(data)
+    logger.debug("vault: revealed %s to %s", secret_label(secret=secret, schema=schema), label)
+    return data
+
+
+@sensitive_variables("plaintext")
+def secret_open(*, secret: Secret, schema: str) -> dict[str, Any]:
+    """Decrypt without auditing: for the vault's own use (reveal, rotation checks) only."""
     plaintext = crypto.unseal(
         keyring=keyring_get(),
         sealed=sealed_of(secret),
         aad=aad_for(secret=secret, schema=schema),
         label=secret_label(secret=secret, schema=schema),
     )
-    data = crypto.payload_decode(plaintext)
-    SecretRead.objects.create(
-        secret=secret,
-        secret_ref=secret.pk,
-        purpose=secret.purpose,
-        actor_kind=kind,
-        actor_user=user,
-        actor_label=label[:_LABEL_MAX],
-        reason=reason[:_REASON_MAX],
-    )
-    revealed_remember(data)
-    logger.debug("vault: revealed %s to %s", secret_label(secret=secret, schema=schema), label)
-    return data
+    return crypto.payload_decode(plaintext)
 
 
 def _actor_resolve(actor: Actor, *, secret: Secret) -> tuple[str, Any, str]:

@@ -1,13 +1,38 @@
-"""Vault fixtures: a keyring built in-test, a clean registry of revealed values."""
+"""Vault fixtures: a keyring built in-test, a clean registry of revealed values, the audit.
+
+The audit of reveals is written on the ``vault_audit`` alias: every vault test
+that uses the database may use it (see ``tests/vault/helpers.py`` for how to
+read it), and starts without the committed audit rows of earlier tests.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.vault.helpers import committed_audit_rows_delete
+from vault.audit import AUDIT_DATABASE
 from vault.keyring import keyring_entry_generate
 from vault.redaction import revealed_forget_all
+
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        uses_db = {"db", "transactional_db"} & set(getattr(item, "fixturenames", ()))
+        if uses_db and _HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.django_db(databases=["default", AUDIT_DATABASE]))
+
+
+@pytest.fixture(autouse=True)
+def _committed_audit_rows_of_earlier_tests_deleted(request) -> None:
+    # At set-up, before the test's own transaction holds any lock.
+    if "db" in request.fixturenames:
+        request.getfixturevalue("db")
+        committed_audit_rows_delete()
 
 
 class VaultKeys:

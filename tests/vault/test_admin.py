@@ -8,11 +8,12 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django_tenants.utils import schema_context
 
-from accounts.roles import ROLE_PERMISSIONS, Role
+from accounts.roles import Role, role_grants_discover
 from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.vault.helpers import on_own_connection
 from vault.models import Secret, SecretRead
-from vault.permissions import ADMIN_PERMISSIONS
+from vault.permissions import ROLE_GRANTS
 from vault.services import secret_reveal, secret_seal
 
 API_KEY = "sk_live_desk_0123456789"
@@ -34,11 +35,11 @@ def superuser_client(tenant_a):
 
 @pytest.fixture
 def admin_role_client(tenant_a):
-    """A tenant Admin: a group holding vault.permissions.ADMIN_PERMISSIONS."""
+    """A tenant Admin: a group holding vault.permissions.ROLE_GRANTS["Admin"]."""
     client, user = _client(tenant_a, username="admin-a")
     with schema_context(tenant_a.schema_name):
         group = Group.objects.create(name="vault-admins")
-        for dotted in ADMIN_PERMISSIONS:
+        for dotted in ROLE_GRANTS["Admin"]:
             app_label, codename = dotted.split(".")
             group.permissions.add(
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)
@@ -49,9 +50,14 @@ def admin_role_client(tenant_a):
 
 @pytest.fixture
 def sealed(tenant_a):
+    """A secret, and the audit row of one reveal, committed (as the Desk would find it)."""
     with schema_context(tenant_a.schema_name):
         secret = secret_seal(data=DATA, purpose="acme.api_key")
-        secret_reveal(secret=secret, reason="nightly sync", actor="pipeline.sync")
+    on_own_connection(
+        lambda: secret_reveal(secret=secret, reason="nightly sync", actor="pipeline.sync"),
+        schema=tenant_a.schema_name,
+    )
+    with schema_context(tenant_a.schema_name):
         return secret, SecretRead.objects.get()
 
 
@@ -213,5 +219,5 @@ def test_the_admin_role_of_accounts_grants_the_vault_permissions(tenant_a):
             )
         }
 
-    assert set(ADMIN_PERMISSIONS) <= existing
-    assert set(ADMIN_PERMISSIONS) <= set(ROLE_PERMISSIONS[Role.ADMIN])
+    assert set(ROLE_GRANTS["Admin"]) <= existing
+    assert set(ROLE_GRANTS["Admin"]) <= set(role_grants_discover()[Role.ADMIN])

@@ -26,7 +26,7 @@ def echo(*args, **kwargs) -> None:
     return None
 
 
-@app.task(name="tests.vault.reveal_by_id")
+@app.task(name="tests.vault.reveal_by_id", ignore_result=False)
 def reveal_by_id(secret_id: str) -> list[str]:
     secret = Secret.objects.filter(pk=secret_id).first()
     if secret is None:

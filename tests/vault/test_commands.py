@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_tenants.utils import schema_context
 
+from tests.vault.helpers import audit_rows
 from vault.models import Secret
 from vault.rotation import key_versions_count
 from vault.services import secret_reveal, secret_seal
@@ -137,3 +138,72 @@ def test_a_misconfigured_keyring_is_a_command_error(db, settings):
 def test_a_batch_size_below_one_is_refused(db):
     with pytest.raises(CommandError, match="--batch-size must be at least 1"):
         _run("--batch-size", "0")
+
+
+def _damage(tenant, pk) -> None:
+    with schema_context(tenant.schema_name):
+        stored = bytes(Secret.objects.get(pk=pk).ciphertext)
+        Secret.objects.filter(pk=pk).update(
+            ciphertext=stored[:3] + bytes([stored[3] ^ 0x80]) + stored[4:]
+        )
+
+
+def test_a_damaged_secret_does_not_stop_the_rotation_of_the_others(
+    two_tenants_on_v1, settings, vault_keys, tenant_a, tenant_b
+):
+    damaged = sorted(pk for pk, (tenant, _) in two_tenants_on_v1.items() if tenant == tenant_a)[1]
+    _damage(tenant_a, damaged)
+    settings.NEXIOM_VAULT_KEYS = vault_keys.env(2, 1)
+    out = io.StringIO()
+
+    with pytest.raises(CommandError) as error:
+        call_command("vault_rotate", "--batch-size", "2", stdout=out, stderr=io.StringIO())
+
+    assert str(error.value).startswith("1 secret did not open and was not re-sealed")
+    lines = out.getvalue().splitlines()
+    assert lines[:2] == [
+        "Re-sealed 4 secrets with key v2 in 2 tenants.",
+        "1 secret did not open and was not re-sealed:",
+    ]
+    assert lines[2].startswith(
+        f"  alpha: secret {damaged} (purpose acme.api_key): secret_tampered: secret {damaged} "
+        "(purpose acme.api_key) in schema alpha does not open with key v1"
+    )
+    assert _counts(tenant_a) == {1: 1, 2: 2}
+    assert _counts(tenant_b) == {2: 2}
+    for pk, (tenant, data) in two_tenants_on_v1.items():
+        if pk != damaged:
+            with schema_context(tenant.schema_name):
+                secret = Secret.objects.get(pk=pk)
+                assert secret_reveal(secret=secret, reason="after", actor="tests") == data
+    with schema_context(tenant_a.schema_name):
+        failed = audit_rows().get(outcome="failed")
+    assert (failed.secret_ref, failed.actor_kind, failed.actor_label, failed.reason) == (
+        damaged,
+        "process",
+        "vault_rotate",
+        "re-seal with key v2",
+    )
+    assert failed.failure.startswith(f"secret_tampered: secret {damaged} (purpose acme.api_key)")
+
+
+def test_check_opens_every_secret_and_lists_the_damaged_ones(
+    two_tenants_on_v1, settings, vault_keys, tenant_a, tenant_b
+):
+    damaged = next(pk for pk, (tenant, _) in two_tenants_on_v1.items() if tenant == tenant_b)
+    _damage(tenant_b, damaged)
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match="1 secret does not open"):
+        call_command("vault_rotate", "--check", "--batch-size", "1", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines[-2:] == [
+        "1 secret does not open:",
+        f"  beta: secret {damaged} (purpose acme.api_key): secret_tampered: secret {damaged} "
+        "(purpose acme.api_key) in schema beta does not open with key v1: its ciphertext, nonce "
+        "or identity (schema, id, purpose) was altered or copied from another row or tenant, or "
+        "key v1 in NEXIOM_VAULT_KEYS is not the key that sealed it.",
+    ]
+    with schema_context(tenant_b.schema_name):
+        assert audit_rows().count() == 0  # --check writes nothing

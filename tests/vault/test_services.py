@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import schema_context
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
 from accounts.models import User
 from tests.factories import UserFactory
+from tests.vault.helpers import audit_rows, on_own_connection
 from tests.vault.strategies import payloads
 from vault.errors import (
     KeyVersionUnknown,
@@ -34,6 +35,19 @@ def alpha(tenant_a):
 
 def _fresh(secret: Secret) -> Secret:
     return Secret.objects.get(pk=secret.pk)
+
+
+def _assert_one_failed_read(secret, failure: str, *, reason=None, actor="tests") -> None:
+    read = audit_rows().get()
+    assert (read.secret_ref, read.purpose, read.actor_label, read.outcome) == (
+        secret.pk,
+        secret.purpose,
+        actor,
+        "failed",
+    )
+    assert read.failure == failure
+    if reason is not None:
+        assert read.reason == reason
 
 
 @hypothesis_settings(
@@ -64,14 +78,14 @@ def test_reveal_by_a_user_is_audited(alpha):
     data = secret_reveal(secret=secret, reason="  test the connection ", actor=user)
 
     assert data == TOKENS
-    read = SecretRead.objects.get()
+    read = audit_rows().get()
     assert (read.secret_id, read.secret_ref, read.purpose) == (
         secret.pk,
         secret.pk,
         "quickbooks.oauth2",
     )
-    assert (read.actor_kind, read.actor_user, read.actor_label) == ("user", user, "dora")
-    assert read.reason == "test the connection"
+    assert (read.actor_kind, read.actor_user_id, read.actor_label) == ("user", user.pk, "dora")
+    assert (read.reason, read.outcome, read.failure) == ("test the connection", "revealed", "")
     assert read.created is not None
 
 
@@ -80,7 +94,7 @@ def test_reveal_by_a_named_process_is_audited(alpha):
 
     secret_reveal(secret=secret, reason="webhook verification", actor="pipeline.gateway")
 
-    read = SecretRead.objects.get()
+    read = audit_rows().get()
     assert (read.actor_kind, read.actor_user, read.actor_label) == (
         "process",
         None,
@@ -95,7 +109,7 @@ def test_a_reveal_without_a_reason_is_refused_and_not_audited(alpha, reason):
     with pytest.raises(RevealRefused, match="needs a reason"):
         secret_reveal(secret=secret, reason=reason, actor="tests")
 
-    assert SecretRead.objects.count() == 0
+    assert audit_rows().count() == 0
     assert revealed_values() == ()
 
 
@@ -110,7 +124,7 @@ def test_a_reveal_without_an_actor_outside_a_task_is_refused(alpha, actor):
     with pytest.raises(RevealRefused):
         secret_reveal(secret=secret, reason="curious", actor=actor)
 
-    assert SecretRead.objects.count() == 0
+    assert audit_rows().count() == 0
 
 
 def test_replace_reseals_new_data_under_the_same_id(alpha, settings, vault_keys):
@@ -141,7 +155,7 @@ def test_a_ciphertext_copied_to_another_row_does_not_open(alpha):
     assert str(error.value).startswith(
         f"secret {other.pk} (purpose quickbooks.oauth2) in schema alpha does not open with key v1"
     )
-    assert SecretRead.objects.count() == 0
+    _assert_one_failed_read(other, f"secret_tampered: {error.value}")
 
 
 def test_a_ciphertext_copied_to_another_tenant_does_not_open(alpha, tenant_b):
@@ -156,10 +170,11 @@ def test_a_ciphertext_copied_to_another_tenant_does_not_open(alpha, tenant_b):
             field_count=original.field_count,
         )
 
-        with pytest.raises(SecretTampered, match="in schema beta does not open"):
+        with pytest.raises(SecretTampered, match="in schema beta does not open") as error:
             secret_reveal(secret=Secret.objects.get(pk=original.pk), reason="stolen", actor="x")
 
-        assert SecretRead.objects.count() == 0
+        _assert_one_failed_read(original, f"secret_tampered: {error.value}", actor="x")
+    assert audit_rows().count() == 0  # nothing in alpha
     assert secret_reveal(secret=_fresh(original), reason="still fine", actor="tests") == TOKENS
 
 
@@ -175,6 +190,7 @@ def test_a_byte_changed_in_the_database_fails_loudly(alpha, column):
         secret_reveal(secret=_fresh(secret), reason="tampered", actor="tests")
 
     assert "at-7c1f0e9b2d4a" not in str(error.value)
+    _assert_one_failed_read(secret, f"secret_tampered: {error.value}", reason="tampered")
 
 
 def test_a_changed_purpose_fails_loudly(alpha):
@@ -197,6 +213,7 @@ def test_a_secret_whose_key_left_the_keyring_fails_with_a_clear_error(alpha, set
         "which the keyring does not hold (NEXIOM_VAULT_KEYS has v3, v2); put key v1 back into "
         "NEXIOM_VAULT_KEYS."
     )
+    _assert_one_failed_read(secret, f"key_version_unknown: {error.value}", reason="key gone")
 
 
 def test_a_different_key_under_the_same_version_fails_with_a_clear_error(alpha, settings):
@@ -234,7 +251,11 @@ def test_bad_data_is_refused_without_echoing_it(alpha):
 
 def test_deleting_a_secret_keeps_its_reads(alpha):
     secret = secret_seal(data=TOKENS, purpose="quickbooks.oauth2")
-    secret_reveal(secret=secret, reason="before deletion", actor="tests")
+    # Revealed by another process: its audit row is committed, as in production.
+    on_own_connection(
+        lambda: secret_reveal(secret=secret, reason="before deletion", actor="tests"),
+        schema="alpha",
+    )
     secret_id = secret.pk
 
     secret_delete(secret=secret)
@@ -243,3 +264,61 @@ def test_deleting_a_secret_keeps_its_reads(alpha):
     read = SecretRead.objects.get()
     assert (read.secret_id, read.secret_ref, read.purpose) == (None, secret_id, "quickbooks.oauth2")
     assert str(read).startswith("quickbooks.oauth2 read by tests at ")
+
+
+def test_the_audit_row_is_committed_even_when_the_caller_rolls_back(tenant_a):
+    def reveal_then_fail():
+        secret = secret_seal(data=TOKENS, purpose="quickbooks.oauth2")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            assert secret_reveal(secret=secret, reason="used, then undone", actor="tests")
+            raise RuntimeError("the caller failed after using the secret")
+        return secret.pk
+
+    try:
+        secret_id = on_own_connection(reveal_then_fail, schema="alpha")
+
+        reads = on_own_connection(
+            lambda: list(SecretRead.objects.values_list("secret_ref", "outcome", "reason")),
+            schema="alpha",
+        )
+        assert reads == [(secret_id, "revealed", "used, then undone")]
+    finally:
+        on_own_connection(
+            lambda: (SecretRead.objects.all().delete(), Secret.objects.all().delete()),
+            schema="alpha",
+        )
+
+
+def test_the_audit_row_survives_a_rollback_to_a_savepoint(alpha):
+    secret = secret_seal(data=TOKENS, purpose="quickbooks.oauth2")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        secret_reveal(secret=secret, reason="used, then undone", actor="tests")
+        raise RuntimeError("the caller failed after using the secret")
+
+    read = audit_rows().get()
+    assert (read.secret_ref, read.outcome, read.reason) == (
+        secret.pk,
+        "revealed",
+        "used, then undone",
+    )
+
+
+def test_an_audit_row_that_cannot_be_committed_stops_the_reveal(alpha, settings):
+    from django.db import connections
+
+    from vault.audit import AUDIT_DATABASE
+
+    secret = secret_seal(data=TOKENS, purpose="quickbooks.oauth2")
+    audit = connections[AUDIT_DATABASE]
+
+    with (
+        pytest.raises(Exception, match="inside a transaction"),
+        transaction.atomic(using=AUDIT_DATABASE),
+    ):
+        secret_reveal(secret=secret, reason="in a transaction on the audit alias", actor="x")
+
+    assert not audit.in_atomic_block or all(
+        getattr(block, "_from_testcase", False) for block in audit.atomic_blocks
+    )
+    assert revealed_values() == ()

@@ -5,6 +5,13 @@ NEXIOM_VAULT_KEYS (``3:<new>,2:<old>``) and restart; run ``vault_rotate``
 (online, resumable: run it again after an interruption); when
 ``vault_rotate --check`` shows an old version unused in every tenant,
 remove it from NEXIOM_VAULT_KEYS.
+
+A secret that does not open (altered, copied from another row or tenant, or
+sealed with a different key under the same version) never stops the run:
+every other secret is re-sealed, every tenant is visited, each failure is
+recorded in its tenant's audit of reads (failed, by vault_rotate) and listed
+at the end, and the command exits with an error. ``--check`` opens every
+secret to list the same ones (batched, nothing written).
 """
 
 from __future__ import annotations
@@ -16,7 +23,13 @@ from tqdm import tqdm
 from tenants.models import Tenant
 from vault.errors import VaultMisconfigured
 from vault.keyring import Keyring, keyring_get
-from vault.rotation import DEFAULT_BATCH_SIZE, key_versions_count, secrets_rotate
+from vault.rotation import (
+    DEFAULT_BATCH_SIZE,
+    RotationFailure,
+    key_versions_count,
+    secrets_check,
+    secrets_rotate,
+)
 
 
 class _ProgressStream:
@@ -68,6 +81,11 @@ class Command(BaseCommand):
 
         if check:
             self._report(counts, keyring, partial=bool(slugs))
+            failures = {}
+            for tenant in tenants:
+                with schema_context(tenant.schema_name):
+                    failures[tenant.slug] = secrets_check(batch_size=batch_size)
+            self._failures_report(failures, verbs=("does not open", "do not open"))
             return
         unknown = sorted({v for per in counts.values() for v in per if v not in keyring})
         if unknown:
@@ -120,12 +138,37 @@ class Command(BaseCommand):
             f"Re-sealed {resealed} secret{'s' if resealed != 1 else ''} with key v{newest} "
             f"in {len(tenants)} tenant{'s' if len(tenants) != 1 else ''}."
         )
+        self._failures_report(
+            {slug: list(result.failed) for slug, result in per_tenant.items()},
+            verbs=("did not open and was not re-sealed", "did not open and were not re-sealed"),
+        )
         if remaining:
             held = "1 secret was" if remaining == 1 else f"{remaining} secrets were"
             raise CommandError(
                 f"{held} held by writers through every pass and still on an older key; "
                 "run vault_rotate again."
             )
+
+    def _failures_report(
+        self, failures: dict[str, list[RotationFailure]], *, verbs: tuple[str, str]
+    ) -> None:
+        """List the secrets that do not open, per tenant; raise when there are any."""
+        total = sum(len(found) for found in failures.values())
+        if not total:
+            return
+        verb = verbs[0] if total == 1 else verbs[1]
+        self.stdout.write(f"{total} secret{'s' if total != 1 else ''} {verb}:")
+        for slug, found in failures.items():
+            for failure in found:
+                self.stdout.write(
+                    f"  {slug}: secret {failure.secret_id} (purpose {failure.purpose}): "
+                    f"{failure.why}"
+                )
+        raise CommandError(
+            f"{total} secret{'s' if total != 1 else ''} {verb} (listed above, and recorded as "
+            "failed in each tenant's audit of reads when rotating): restore them from the "
+            "source (re-enter the credential) or put back the key that sealed them."
+        )
 
     def _report(self, counts: dict[str, dict[int, int]], keyring: Keyring, *, partial: bool):
         in_use = {v for per in counts.values() for v in per}
