@@ -8,7 +8,6 @@ import shutil
 import threading
 
 import pytest
-from django.conf import settings
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
@@ -88,18 +87,24 @@ def demo_tenant(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="module")
-def dev_idp(tmp_path_factory):
+def dev_idp_server(tmp_path_factory):
     """The Procfile's `idp` process (scripts/dev_idp_seed.py --serve) on a free port.
 
-    Seeded for the demo tenant into a temporary directory (not var/dev-idp),
-    and Nexiom's OIDC settings point at it while the module runs.
+    Seeded for the demo tenant into a temporary directory, not var/dev-idp.
     """
     provider = DevIdP(port=free_port(), state_dir=tmp_path_factory.mktemp("dev-idp"))
     provider.start()
-    saved = {name: getattr(settings, name) for name in provider.endpoints()}
-    for name, value in provider.endpoints().items():
-        setattr(settings, name, value)
     yield provider
-    for name, value in saved.items():
-        setattr(settings, name, value)
     provider.stop()
+
+
+@pytest.fixture
+def dev_idp(dev_idp_server, settings):
+    """That provider, with Nexiom's OIDC settings pointing at it for this test only.
+
+    (Per test, through pytest-django's `settings`, since pytest may run tests
+    that use the session's `idp` in between tests of the same module.)
+    """
+    for name, value in dev_idp_server.endpoints().items():
+        setattr(settings, name, value)
+    return dev_idp_server
