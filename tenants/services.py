@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_exists
 
+from tenants.errors import PlatformTenantProtected, TenantInvalid, TenantSlugError
 from tenants.models import Domain, Tenant
 from tenants.parking import parked_tasks_release
 
@@ -59,10 +60,6 @@ RESERVED_SLUGS = frozenset(
         "information-schema",
     }
 )
-
-
-class TenantSlugError(ValueError):
-    """The slug cannot name a tenant; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -127,18 +124,20 @@ def public_tenant_ensure() -> Tenant:
     return tenant
 
 
-def tenant_provision(
-    *, slug: str, name: str, admin_email: str | None = None, verbosity: int = 0
-) -> ProvisionResult:
+def tenant_provision(*, slug: str, name: str, verbosity: int = 0) -> ProvisionResult:
     """Create (or bring up to date) a tenant: schema, migrations, domain.
 
     Re-running it for an existing tenant migrates its schema and restores a
-    missing domain; it never renames or recreates anything.
+    missing domain; it never renames or recreates anything. A tenant with its
+    first Admin is onboarded by ``accounts.services.tenant_onboard``, which
+    calls this inside its own transaction.
     """
     slug = tenant_slug_validate(slug=slug)
     name = (name or "").strip()
     if not name:
-        raise ValueError("The tenant needs a name.")
+        raise TenantInvalid(
+            "The tenant needs a name.", fields={"name": ["This field is required."]}
+        )
     if connection.schema_name != get_public_schema_name():
         raise RuntimeError("Tenants are provisioned from the public schema only.")
 
@@ -167,26 +166,16 @@ def tenant_provision(
             raise TenantSlugError(
                 f"The host {domain.domain} already belongs to tenant {domain.tenant.slug!r}."
             )
-        if admin_email:
-            _first_admin_invite(tenant=tenant, email=admin_email)
 
     logger.info("tenant %s provisioned (created=%s)", slug, created)
     return ProvisionResult(tenant=tenant, created=created, url=tenant_url(tenant=tenant))
 
 
-def _first_admin_invite(*, tenant: Tenant, email: str) -> None:
-    # Imported here: accounts is a tenant app that builds on tenants.
-    from accounts.services import invitation_create_first_admin
-
-    with tenant:
-        invitation_create_first_admin(email=email)
-
-
 def tenant_status_set(*, tenant: Tenant, status: str) -> Tenant:
     if status not in Tenant.Status.values:
-        raise ValueError(f"Unknown tenant status {status!r}.")
+        raise TenantInvalid(f"Unknown tenant status {status!r}.", fields={"status": ["Unknown."]})
     if tenant.schema_name == get_public_schema_name():
-        raise ValueError("The platform tenant cannot be suspended.")
+        raise PlatformTenantProtected("The platform tenant cannot be suspended.")
     with transaction.atomic():
         # The UPDATE locks the tenant row until commit: workers park a task
         # only under that lock (tenants.parking), so reactivation and parking
