@@ -120,11 +120,20 @@ class SecretAdmin(admin.ModelAdmin):
 
 @admin.register(SecretRead)
 class SecretReadAdmin(admin.ModelAdmin):
-    """The audit of reveals; nobody adds, changes or deletes a row."""
+    """The audit of reveals and of failed attempts; nobody adds, changes or deletes a row."""
 
-    list_display = ("created", "purpose", "secret_ref", "actor_label", "actor_kind", "reason")
-    list_filter = ("actor_kind", "purpose")
-    search_fields = ("reason", "actor_label", "purpose")
+    list_display = (
+        "created",
+        "purpose",
+        "secret_ref",
+        "actor_label",
+        "actor_kind",
+        "reason",
+        "outcome",
+        "failure",
+    )
+    list_filter = ("outcome", "actor_kind", "purpose")
+    search_fields = ("reason", "actor_label", "purpose", "failure")
     date_hierarchy = "created"
     fields = (
         "created",
@@ -135,6 +144,8 @@ class SecretReadAdmin(admin.ModelAdmin):
         "actor_label",
         "actor_user",
         "reason",
+        "outcome",
+        "failure",
     )
     readonly_fields = fields
 

@@ -12,6 +12,7 @@ from accounts.roles import Role, role_grants_discover
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.vault.helpers import on_own_connection
+from vault.errors import SecretTampered
 from vault.models import Secret, SecretRead
 from vault.permissions import ROLE_GRANTS
 from vault.services import secret_reveal, secret_seal
@@ -221,3 +222,21 @@ def test_the_admin_role_of_accounts_grants_the_vault_permissions(tenant_a):
 
     assert set(ROLE_GRANTS["Admin"]) <= existing
     assert set(ROLE_GRANTS["Admin"]) <= set(role_grants_discover()[Role.ADMIN])
+
+
+def test_the_audit_shows_a_failed_attempt_and_why(admin_role_client, tenant_a):
+    with schema_context(tenant_a.schema_name):
+        secret = secret_seal(data=DATA, purpose="acme.api_key")
+        Secret.objects.filter(pk=secret.pk).update(purpose="acme.other")
+        damaged = Secret.objects.get(pk=secret.pk)
+
+    def attempt():
+        with pytest.raises(SecretTampered):
+            secret_reveal(secret=damaged, reason="nightly sync", actor="pipeline.sync")
+
+    on_own_connection(attempt, schema=tenant_a.schema_name)
+
+    listing = admin_role_client.get("/admin/vault/secretread/?outcome=failed").content.decode()
+    assert "Failed" in listing and "pipeline.sync" in listing
+    assert f"secret_tampered: secret {secret.pk} (purpose acme.other)" in listing
+    _assert_no_plaintext(admin_role_client.get("/admin/vault/secretread/"))

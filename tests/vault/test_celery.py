@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import threading
+import time
 import uuid
 
 import pytest
@@ -16,6 +19,7 @@ from nexiom.celery import app
 from vault.errors import PlaintextInTaskMessage
 from vault.keyring import keyring_entry_generate
 from vault.models import Secret, SecretRead
+from vault.redaction import REDACTED
 from vault.services import secret_reveal, secret_seal
 
 API_KEY = "sk_live_celery_0123456789"
@@ -24,6 +28,26 @@ API_KEY = "sk_live_celery_0123456789"
 @app.task(name="tests.vault.echo")
 def echo(*args, **kwargs) -> None:
     return None
+
+
+def _api_key_of(secret_id: str) -> str:
+    secret = Secret.objects.get(pk=secret_id)
+    return secret_reveal(secret=secret, reason="probe the remote API")["api_key"]
+
+
+@app.task(name="tests.vault.return_revealed", ignore_result=False)
+def return_revealed(secret_id: str) -> str:
+    return _api_key_of(secret_id)  # careless: the result is stored and sent in events
+
+
+@app.task(name="tests.vault.raise_revealed", ignore_result=False)
+def raise_revealed(secret_id: str) -> None:
+    raise RuntimeError(f"provider refused {_api_key_of(secret_id)}")
+
+
+@app.task(name="tests.vault.return_revealed_quietly")
+def return_revealed_quietly(secret_id: str) -> str:
+    return _api_key_of(secret_id)  # results are off by default: nothing is stored
 
 
 @app.task(name="tests.vault.reveal_by_id", ignore_result=False)
@@ -60,8 +84,42 @@ def revealed(tenant_a):
         lambda key, q: app.send_task("tests.vault.echo", args=[key], queue=q),
         lambda key, q: chain(echo.si(1), echo.si(key)).apply_async(queue=q),
         lambda key, q: echo.apply_async(args=[1], link=echo.si(key), queue=q),
+        lambda key, q: echo.apply_async(args=[1], headers={"x-auth": key}, queue=q),
+        lambda key, q: echo.apply_async(kwargs={"a": [{"b": ({"c": [f"deep {key}"]},)}]}, queue=q),
+        lambda key, q: echo.apply_async(args=[base64.b64encode(key.encode()).decode()], queue=q),
+        lambda key, q: echo.apply_async(
+            args=[base64.urlsafe_b64encode(f"~~{key}?>".encode()).decode().rstrip("=")], queue=q
+        ),
+        lambda key, q: echo.apply_async(
+            headers={"Authorization": "Basic " + base64.b64encode(f"acme:{key}".encode()).decode()},
+            queue=q,
+        ),
+        lambda key, q: echo.apply_async(args=[key.encode().hex()], queue=q),
+        lambda key, q: echo.apply_async(args=[key.encode().hex().upper()], queue=q),
+        lambda key, q: echo.apply_async(args=[key.upper()], queue=q),
+        lambda key, q: echo.apply_async(kwargs={"k": key.lower()}, queue=q),
+        lambda key, q: echo.apply_async(args=[key.encode()], queue=q, serializer="pickle"),
+        lambda key, q: echo.apply_async(args=[1], shadow=f"echo {key}", queue=q),
     ],
-    ids=["args", "kwargs", "nested", "send_task", "chain", "link"],
+    ids=[
+        "args",
+        "kwargs",
+        "nested",
+        "send_task",
+        "chain",
+        "link",
+        "headers",
+        "deeply nested",
+        "base64",
+        "urlsafe base64 inside a longer text",
+        "basic auth header",
+        "hex",
+        "hex upper",
+        "upper case",
+        "lower case",
+        "bytes",
+        "other option",
+    ],
 )
 def test_a_task_carrying_a_revealed_value_is_not_sent(revealed, queue, send):
     name, broker = queue
@@ -134,3 +192,66 @@ def test_a_task_reveals_by_id_and_the_audit_names_the_task(
         "tests.vault.reveal_by_id",
         "probe the remote API",
     )
+
+
+class _EventLog:
+    """Every task event published on the test broker, as a monitor (Flower) receives it."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+        self._connection = app.connection_for_read()
+        self._receiver = app.events.Receiver(self._connection, handlers={"*": self.events.append})
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        for _ in self._receiver.consume(limit=None, timeout=None, wakeup=False):
+            pass
+
+    def __enter__(self):
+        self._thread.start()
+        time.sleep(0.5)  # subscribed before anything is sent
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._receiver.should_stop = True
+        self._thread.join(10)
+        self._connection.release()
+
+    def wait_for(self, task_id: str, kind: str, timeout: float = 30) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in list(self.events):
+                if event.get("uuid") == task_id and event["type"] == kind:
+                    return event
+            time.sleep(0.05)
+        raise AssertionError(f"no {kind} event for {task_id}")
+
+
+def test_results_and_events_never_carry_a_revealed_value(worker_with_a_secret, settings, tenant_a):
+    secret, name, keys = worker_with_a_secret
+    settings.NEXIOM_VAULT_KEYS = keys
+    backend = redis.Redis.from_url(settings.CELERY_RESULT_BACKEND)
+
+    with _EventLog() as log, schema_context(tenant_a.schema_name):
+        returned = return_revealed.apply_async(args=[str(secret.pk)], queue=name)
+        raised = raise_revealed.apply_async(args=[str(secret.pk)], queue=name)
+        quiet = return_revealed_quietly.apply_async(args=[str(secret.pk)], queue=name)
+        succeeded = log.wait_for(returned.id, "task-succeeded")
+        failed = log.wait_for(raised.id, "task-failed")
+        log.wait_for(quiet.id, "task-succeeded")
+
+        assert returned.get(timeout=30) == REDACTED
+        with pytest.raises(RuntimeError, match=r"provider refused \[REDACTED\]"):
+            raised.get(timeout=30)
+    stored = {task.id: backend.get(f"celery-task-meta-{task.id}") for task in (returned, raised)}
+
+    assert backend.exists(f"celery-task-meta-{quiet.id}") == 0  # results off by default
+    for raw in stored.values():
+        assert API_KEY.encode() not in raw and REDACTED.encode() in raw
+    assert b"RuntimeError: provider refused [REDACTED]" in stored[raised.id]  # the traceback
+    assert succeeded["result"] == repr(REDACTED)
+    assert failed["exception"] == f"RuntimeError('provider refused {REDACTED}')"
+    assert f"RuntimeError: provider refused {REDACTED}" in failed["traceback"]
+    seen = [e for e in log.events if e.get("uuid") in {returned.id, raised.id, quiet.id}]
+    assert {e["type"] for e in seen} >= {"task-sent", "task-received", "task-started"}
+    assert API_KEY not in repr(log.events)
