@@ -9,8 +9,11 @@ import uuid
 
 import pytest
 import redis
+from billiard.einfo import ExceptionInfo
 from celery import chain
+from celery.app.trace import trace_ok_t
 from celery.contrib.testing.worker import start_worker
+from celery.signals import worker_process_init
 from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_context
@@ -19,7 +22,7 @@ from nexiom.celery import app
 from vault.errors import PlaintextInTaskMessage
 from vault.keyring import keyring_entry_generate
 from vault.models import Secret, SecretRead
-from vault.redaction import REDACTED
+from vault.redaction import REDACTED, revealed_remember
 from vault.services import secret_reveal, secret_seal
 
 API_KEY = "sk_live_celery_0123456789"
@@ -255,3 +258,33 @@ def test_results_and_events_never_carry_a_revealed_value(worker_with_a_secret, s
     seen = [e for e in log.events if e.get("uuid") in {returned.id, raised.id, quiet.id}]
     assert {e["type"] for e in seen} >= {"task-sent", "task-received", "task-started"}
     assert API_KEY not in repr(log.events)
+
+
+def test_a_prefork_child_hands_its_parent_a_redacted_outcome():
+    """The parent of a prefork pool logs and sends events but never saw the child's reveals."""
+    revealed_remember({"api_key": API_KEY})
+
+    def failing_trace(*args, **kwargs):
+        try:
+            raise RuntimeError(f"provider refused {API_KEY}")
+        except RuntimeError:
+            return trace_ok_t(ExceptionInfo(), object(), 0.1, None)
+
+    task = app.tasks["tests.vault.echo"]
+    saved = task.__trace__
+    task.__trace__ = failing_trace
+    try:
+        worker_process_init.send(sender="tests")  # as in a new pool child
+        failed = task.__trace__("id", [], {}, None)
+        task.__trace__ = lambda *args: trace_ok_t(API_KEY, None, 0.1, repr(API_KEY))
+        worker_process_init.send(sender="tests")
+        succeeded = task.__trace__("id", [], {}, None)
+    finally:
+        task.__trace__ = saved
+
+    wrapped = failed.retval.exception  # billiard's ExceptionWithTraceback, as pickled
+    assert repr(wrapped.exc) == f"RuntimeError('provider refused {REDACTED}')"
+    assert API_KEY not in wrapped.tb
+    assert f"RuntimeError: provider refused {REDACTED}" in failed.retval.traceback
+    assert API_KEY not in failed.retval.traceback
+    assert succeeded.retstr == repr(REDACTED)
