@@ -62,3 +62,15 @@ class IsAdmin(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return role_of(request.user) == Role.ADMIN
+
+
+class IsEditorOrReadOnly(BasePermission):
+    """Members read; Editors and Admins change (connections, routes, replays)."""
+
+    message = "Only Editors and Admins can change this."
+
+    def has_permission(self, request, view) -> bool:
+        role = role_of(request.user)
+        if role is None:
+            return False
+        return request.method in SAFE_METHODS or role.rank >= Role.EDITOR.rank

@@ -82,6 +82,7 @@ TENANT_APPS = [
     "django.contrib.messages",
     "accounts",
     "vault",
+    "connectors",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -203,6 +204,11 @@ CELERY_BEAT_SCHEDULE = {
     "tenants.release_parked_tasks": {
         "task": "tenants.release_parked_tasks",
         "schedule": 5 * 60.0,
+    },
+    # Refresh tokens before they expire, test API keys, prune stale OAuth states.
+    "connectors.health_sweep": {
+        "task": "connectors.health_sweep",
+        "schedule": 60.0,
     },
 }
 # Tenant rows are looked up per task; cache them briefly per worker process.

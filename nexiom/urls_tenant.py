@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.urls import api_urlpatterns
+from accounts.urls import api_urlpatterns as accounts_api
+from connectors.urls import api_urlpatterns as connectors_api
 from nexiom import health
 
 urlpatterns = [
@@ -17,7 +18,8 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
         name="swagger-ui",
     ),
-    path("api/", include(api_urlpatterns)),
+    path("api/", include(accounts_api)),
+    path("api/", include(connectors_api)),
     path("", include("accounts.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

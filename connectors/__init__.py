@@ -1,0 +1,1 @@
+"""Connectors: the SDK, connections, OAuth, health; one package per external system."""

@@ -1,0 +1,76 @@
+"""The interfaces a connector implements to take part in the sync pipeline.
+
+Defined here with the SDK so connectors can be written against them; the
+pipeline (Layers 2-5) calls them. A connector sets the matching class
+attribute (``parser``, ``mapper``, ``outbound``, ``webhooks``) to an object
+that has these methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ReplicaRecord:
+    """One record as the source holds it (Layer 2), keyed by (object type, external id)."""
+
+    object_type: str
+    external_id: str
+    data: dict[str, Any]
+    #: The source's version of the record (e.g. LastModifiedDate); newer replaces older.
+    source_version: str = ""
+    #: The delivery's own id (e.g. an Outbound Message Notification/Id), for de-duplication.
+    notification_id: str = ""
+
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    """What Layer 5 sends: method, path, body and the idempotency key the provider honours."""
+
+    method: str
+    path: str
+    body: dict[str, Any]
+    idempotency_key: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RoutedEvent:
+    """One event of a webhook delivery, for the account it belongs to."""
+
+    account_id: str
+    object_type: str
+    external_id: str
+    operation: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Parser(Protocol):
+    """Layer 2: a raw inbound message → replica records."""
+
+    def parse(self, raw: bytes, *, content_type: str) -> list[ReplicaRecord]: ...
+
+
+class Mapper(Protocol):
+    """Layer 3: a replica record → a canonical record (typed, versioned)."""
+
+    def to_canonical(self, record: ReplicaRecord) -> Any: ...
+
+
+class Outbound(Protocol):
+    """Layer 4: a canonical record → the target's payload, validated, references resolved."""
+
+    def build(
+        self, canonical: Any, *, mapping: Mapping[str, Any], refs: Mapping[str, str]
+    ) -> OutboundRequest: ...
+
+
+class Webhooks(Protocol):
+    """Inbound webhooks: verify the sender, then say which accounts and records they touch."""
+
+    def verify(self, headers: Mapping[str, str], raw_body: bytes, secrets: list[str]) -> bool: ...
+
+    def route(self, payload: Any) -> list[RoutedEvent]: ...
