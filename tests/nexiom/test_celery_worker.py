@@ -14,7 +14,7 @@ from nexiom.celery import TenantRequiredError, app
 from tenants.models import ParkedTask, Tenant
 
 
-@app.task(name="tests.schema_probe")
+@app.task(name="tests.schema_probe", ignore_result=False)
 def schema_probe() -> dict:
     return {
         "schema": connection.schema_name,

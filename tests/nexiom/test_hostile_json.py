@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from accounts.models import Invitation
 from accounts.roles import Role
 from accounts.services import api_token_create, invitation_create
+from connectors.services import connection_create
 from nexiom.parsers import MAX_JSON_DEPTH, BoundedJSONParser, json_loads_bounded
 from tests.accounts.helpers import member
 from tests.conftest import client_for
@@ -143,11 +144,17 @@ def admin_client(tenant_a) -> tuple[Client, dict[str, int]]:
     with tenant_context(tenant_a):
         invitation = invitation_create(email="p@example.com", role=Role.VIEWER, invited_by=admin)
         token = api_token_create(user=admin, name="mine").token
+        connection = connection_create(connector="quickbooks", name="Books", environment="local")
     client = client_for(tenant_a)
     client.raise_request_exception = False  # a 500 is counted, not raised
     with tenant_context(tenant_a):
         client.force_login(admin)
-    return client, {"user": target.pk, "invitation": invitation.pk, "apitoken": token.pk}
+    return client, {
+        "user": target.pk,
+        "invitation": invitation.pk,
+        "apitoken": token.pk,
+        "connection": connection.pk,
+    }
 
 
 def test_the_sweep_covers_the_whole_api(admin_client, openapi):
