@@ -12,8 +12,6 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.db import connection, connections
-from django.test import Client
-from django_tenants.utils import schema_context
 
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure, tenant_provision
@@ -58,22 +56,6 @@ def tenant_a(db) -> Tenant:
 @pytest.fixture
 def tenant_b(db) -> Tenant:
     return Tenant.objects.get(slug="beta")
-
-
-def host_of(tenant: Tenant | None) -> str:
-    """The host name a browser would use; None means the public host."""
-    base = settings.NEXIOM_BASE_DOMAIN
-    return base if tenant is None else f"{tenant.slug}.{base}"
-
-
-def client_for(tenant: Tenant | None) -> Client:
-    return Client(HTTP_HOST=host_of(tenant))
-
-
-@pytest.fixture
-def in_schema():
-    """Usage: ``with in_schema(tenant): ...`` runs ORM calls in that tenant's schema."""
-    return lambda tenant: schema_context(tenant.schema_name)
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,7 @@ from accounts.models import Invitation, User
 from accounts.roles import Role
 from accounts.services import user_deactivate
 from tests.accounts.conftest import oidc_login
-from tests.accounts.helpers import expire_all_invitations, invite, member
-from tests.conftest import client_for
+from tests.helpers import client_for, expire_all_invitations, invite, member
 
 pytestmark = pytest.mark.oidc
 

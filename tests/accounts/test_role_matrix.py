@@ -14,8 +14,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import ApiToken, Invitation, User
 from accounts.roles import Role
 from accounts.services import api_token_create, invitation_create
-from tests.accounts.helpers import member
-from tests.conftest import client_for
+from tests.helpers import client_for, member
 
 ANON, VIEWER, EDITOR, ADMIN = "anonymous", "Viewer", "Editor", "Admin"
 ACTORS = [ANON, VIEWER, EDITOR, ADMIN]

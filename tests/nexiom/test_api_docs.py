@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 
 class _References(HTMLParser):

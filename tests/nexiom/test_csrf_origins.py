@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 
 from accounts.models import Invitation
 from accounts.roles import Role
-from tests.accounts.helpers import member
+from tests.helpers import member
 
 CSRF_SECRET = "k" * 32  # the value of the csrftoken cookie and of the header
 

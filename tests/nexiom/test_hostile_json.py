@@ -25,8 +25,7 @@ from accounts.roles import Role
 from accounts.services import api_token_create, invitation_create
 from connectors.services import connection_create
 from nexiom.parsers import MAX_JSON_DEPTH, BoundedJSONParser, json_loads_bounded
-from tests.accounts.helpers import member
-from tests.conftest import client_for
+from tests.helpers import client_for, member
 
 TENANT_URLCONF = "nexiom.urls_tenant"
 MIB = 1024 * 1024

@@ -6,8 +6,8 @@ import pytest
 from django_tenants.utils import schema_exists
 
 from tenants.models import Tenant
-from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.helpers import client_for
 
 
 @pytest.fixture

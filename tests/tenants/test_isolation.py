@@ -5,8 +5,8 @@ from __future__ import annotations
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.helpers import client_for
 
 
 def test_orm_row_of_a_is_invisible_in_b(tenant_a, tenant_b):

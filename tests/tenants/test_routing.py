@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from tenants.models import Tenant
 from tenants.services import tenant_status_set
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 
 def test_tenant_host_reaches_its_desk(tenant_a):

@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group, Permission
 from django_tenants.utils import schema_context
 
 from accounts.roles import Role, role_grants_discover
-from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.helpers import client_for
 from tests.vault.helpers import on_own_connection
 from vault.errors import SecretTampered
 from vault.models import Secret, SecretRead
