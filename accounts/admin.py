@@ -58,6 +58,7 @@ class DeskUserAdmin(DeskServiceAdminMixin, admin.ModelAdmin):
         "email",
         "first_name",
         "last_name",
+        "role_source",
         "is_active",
         "last_login",
         "date_joined",

@@ -35,6 +35,7 @@ class UserSerializer(serializers.ModelSerializer):
             "first_name",
             "last_name",
             "role",
+            "role_source",
             "is_active",
             "last_login",
             "date_joined",

@@ -99,3 +99,19 @@ def axes_lockout_response(
     )
     context = {"wait": _wait_in_words(wait), "retry_at": timezone.now() + wait}
     return render(request, "accounts/breakglass_locked.html", context, status=429)
+
+
+def axes_client_address(request: HttpRequest) -> str:
+    """The address to count failures against.
+
+    Behind a proxy (``NEXIOM_BEHIND_PROXY``) every request comes from the
+    proxy, so counting ``REMOTE_ADDR`` would lock everyone out together; the
+    proxy appends the real client to ``X-Forwarded-For``, and only its last
+    entry is trustworthy (earlier ones are whatever the client sent).
+    """
+    if getattr(settings, "NEXIOM_BEHIND_PROXY", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return request.META.get("REMOTE_ADDR", "")

@@ -241,6 +241,8 @@ NEXIOM_BREAKGLASS_COOLOFF_MINUTES = env_int("NEXIOM_BREAKGLASS_COOLOFF_MINUTES",
 AXES_FAILURE_LIMIT = NEXIOM_BREAKGLASS_FAILURE_LIMIT
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
+# Behind a proxy, the client is the last X-Forwarded-For hop, not the proxy.
+AXES_CLIENT_IP_CALLABLE = "accounts.backends.axes_client_address"
 AXES_WHITELIST_CALLABLE = "accounts.backends.axes_not_a_password_attempt"
 AXES_COOLOFF_TIME = "accounts.backends.axes_cooloff"
 AXES_LOCKOUT_CALLABLE = "accounts.backends.axes_lockout_response"

@@ -176,6 +176,7 @@ def test_an_admin_can_step_down_once_another_admin_exists(tenant_a, admin_a):
 
     assert response.status_code == 200
     assert response.json()["role"] == "Viewer"
+    assert response.json()["role_source"] == "admin"  # Nexiom, not the provider, owns it now
 
 
 @pytest.mark.parametrize("role", ["", "Owner", "admin; drop table", None])

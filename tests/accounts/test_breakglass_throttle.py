@@ -89,6 +89,28 @@ def test_a_client_address_is_locked_whatever_the_usernames_it_tries(tenant_a):
     assert elsewhere.status_code == 302
 
 
+def test_behind_a_proxy_the_forwarded_client_is_counted_not_the_proxy(tenant_a, settings):
+    settings.NEXIOM_BEHIND_PROXY = True
+    password = breakglass(tenant_a)
+    proxy = "10.9.9.9"
+
+    def via_proxy(client_address: str, username: str, secret: str):
+        client = Client(
+            HTTP_HOST=f"{tenant_a.slug}.localhost",
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR=f"6.6.6.6, {client_address}",  # the first hop is client-made
+        )
+        return client.post("/admin/login/?next=/admin/", {"username": username, "password": secret})
+
+    for n in range(5):
+        via_proxy("203.0.113.7", f"guess-{n}", WRONG)
+    attacker = via_proxy("203.0.113.7", USERNAME, password)
+    colleague = via_proxy("198.51.100.4", USERNAME, password)
+
+    assert attacker.status_code == 429
+    assert colleague.status_code == 302  # the proxy's address was never locked
+
+
 @pytest.mark.oidc
 def test_oidc_sign_in_is_neither_counted_nor_locked(idp, tenant_a):
     breakglass(tenant_a)
