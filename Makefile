@@ -41,6 +41,8 @@ up: demo idp-deps
 	@echo "  Platform admin:   http://$(BASE_DOMAIN):8000/admin/"
 	@echo "  API docs:         http://$(DEMO_SLUG).$(BASE_DOMAIN):8000/api/docs/"
 	@echo "  Flower:           http://localhost:5555"
+	@echo "  Sandboxes:        QuickBooks http://127.0.0.1:9501, Salesforce :9502, Revenova :9503 (state at /__sandbox__/state)"
+	@echo "  Connect:          Desk -> Connections -> QuickBooks Online (local sandbox) -> Connect"
 	@DEMO_SLUG=$(DEMO_SLUG) $(PY) scripts/dev_idp_seed.py
 	@echo "  Ctrl-C stops everything."
 	@echo ""

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.connectors.sandboxes.conftest import CALLBACK, authorize, basic
+from connectors.sdk.testing import CALLBACK, authorize, basic
 
 MODULE = "connectors.quickbooks.sandbox"
 CLIENT_ID = "nexiom-dev-quickbooks"

@@ -10,7 +10,7 @@ import hmac
 
 import pytest
 
-from tests.connectors.sandboxes.conftest import CALLBACK, authorize
+from connectors.sdk.testing import CALLBACK, authorize
 
 MODULE = "connectors.salesforce.sandbox"
 CLIENT_ID = "nexiom-dev-salesforce"

@@ -13,7 +13,7 @@ from connectors.sandbox_kit import RotationRule, SandboxOptions
 from connectors.sandbox_kit.faults import Fault, FaultPlan, FaultSpecError
 from connectors.sandbox_kit.ratelimit import RateLimiter
 from connectors.sandbox_kit.tokens import OAuthError, TokenStore
-from tests.connectors.sandboxes.conftest import CALLBACK, ROOT, authorize, basic
+from connectors.sdk.testing import CALLBACK, ROOT, authorize, basic
 
 MODULE = "connectors.quickbooks.sandbox"
 SCOPE = "com.intuit.quickbooks.accounting"
