@@ -213,11 +213,11 @@ class ConnectionAdmin(DeskServiceAdminMixin, admin.ModelAdmin):
     # --- deletion revokes at the provider --------------------------------------------
 
     def delete_model(self, request: HttpRequest, obj: Connection) -> None:
-        services.connection_delete(connection=obj)
+        services.connection_delete(connection=obj, actor=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for connection in queryset:
-            services.connection_delete(connection=connection)
+            services.connection_delete(connection=connection, actor=request.user)
 
     # --- actions -----------------------------------------------------------------------
 
@@ -232,7 +232,7 @@ class ConnectionAdmin(DeskServiceAdminMixin, admin.ModelAdmin):
     def test_selected(self, request, queryset) -> None:
         for connection in queryset:
             try:
-                result = services.connection_test(connection=connection)
+                result = services.connection_test(connection=connection, actor=request.user)
             except DomainError as error:
                 desk_refusal(request, error, subject=connection.name)
                 continue
@@ -246,7 +246,7 @@ class ConnectionAdmin(DeskServiceAdminMixin, admin.ModelAdmin):
         apply_to_each(
             request,
             queryset,
-            lambda c: services.connection_refresh_now(connection=c),
+            lambda c: services.connection_refresh_now(connection=c, actor=request.user),
             label=lambda c: c.name,
             done="{count} connection(s) refreshed.",
         )

@@ -107,7 +107,7 @@ class ConnectionViewSet(
         )
 
     def perform_destroy(self, instance: Connection) -> None:
-        services.connection_delete(connection=instance)
+        services.connection_delete(connection=instance, actor=self.request.user)
 
     @extend_schema(request=None, responses=AuthorizeResponseSerializer)
     @action(detail=True, methods=["post"])
@@ -120,7 +120,7 @@ class ConnectionViewSet(
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str | None = None) -> Response:
         connection = self.get_object()
-        result = services.connection_test(connection=connection)
+        result = services.connection_test(connection=connection, actor=request.user)
         return Response(
             {
                 "ok": result.ok,
@@ -133,7 +133,9 @@ class ConnectionViewSet(
     @extend_schema(request=None, responses=ConnectionSerializer)
     @action(detail=True, methods=["post"])
     def refresh(self, request: Request, pk: str | None = None) -> Response:
-        connection = services.connection_refresh_now(connection=self.get_object())
+        connection = services.connection_refresh_now(
+            connection=self.get_object(), actor=request.user
+        )
         return Response(ConnectionSerializer(connection).data)
 
     @extend_schema(request=None, responses=ConnectionSerializer)

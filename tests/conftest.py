@@ -16,8 +16,16 @@ from django.db import connection, connections
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure, tenant_provision
 from tests.idp import LoopbackIdP, free_port
+from vault.audit import AUDIT_DATABASE
 
 TENANT_SLUGS = ("alpha", "beta")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Any test on the database may reveal a secret, whose audit row goes to ``vault_audit``."""
+    for item in items:
+        if {"db", "transactional_db"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.django_db(databases=["default", AUDIT_DATABASE]))
 
 
 @pytest.fixture(scope="session")

@@ -92,7 +92,7 @@ def connection_create(
     return connection
 
 
-def connection_test(*, connection: Connection) -> TestResult:
+def connection_test(*, connection: Connection, actor=None) -> TestResult:
     """One cheap authenticated call; records the outcome on the connection."""
     if connection.status in (ConnectionStatus.PENDING, ConnectionStatus.DISABLED):
         raise ConnectionStateConflict(
@@ -133,9 +133,9 @@ def connection_test(*, connection: Connection) -> TestResult:
     return TestResult(ok=True, detail=detail)
 
 
-def connection_refresh_now(*, connection: Connection) -> Connection:
+def connection_refresh_now(*, connection: Connection, actor=None) -> Connection:
     """The Desk's and API's "refresh now": refresh even when not due."""
-    return connection_refresh(connection=connection, force=True)
+    return connection_refresh(connection=connection, force=True, actor=actor)
 
 
 def connection_disable(*, connection: Connection) -> Connection:
@@ -147,7 +147,7 @@ def connection_disable(*, connection: Connection) -> Connection:
     return connection
 
 
-def connection_delete(*, connection: Connection) -> bool:
+def connection_delete(*, connection: Connection, actor=None) -> bool:
     """Revoke at the provider (OAuth2), then delete the row and its secret.
 
     Returns whether the provider confirmed the revocation; a provider that
@@ -155,7 +155,9 @@ def connection_delete(*, connection: Connection) -> bool:
     """
     connector = connector_get(key=connection.connector)
     revoked = False
-    secrets = credentials_reveal(connection=connection, reason="revoke before deleting")
+    secrets = credentials_reveal(
+        connection=connection, reason="revoke before deleting", actor=actor
+    )
     if isinstance(connector.credential, OAuth2) and secrets:
         try:
             connector.credential.revoke(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from celery import current_task
+
 from connectors.models import Connection
 from connectors.registry import connector_get
 from connectors.sdk.client import Client, pooled_session
@@ -27,10 +29,18 @@ def access_value(secrets: dict[str, Any]) -> str:
     return str(secrets.get("access_token") or secrets.get("session_id") or "")
 
 
-def credentials_reveal(*, connection: Connection, reason: str) -> dict[str, Any]:
+#: Who the audit names when no user acts and no Celery task runs (commands, shells).
+ENGINE_ACTOR = "connectors engine"
+
+
+def credentials_reveal(*, connection: Connection, reason: str, actor=None) -> dict[str, Any]:
+    """The connection's secrets, audited as read by ``actor`` (a user), the running Celery
+    task, or the engine itself."""
     if connection.credentials is None:
         return {}
-    return secret_reveal(secret=connection.credentials, reason=reason)
+    if actor is None and not (current_task and current_task.name):
+        actor = ENGINE_ACTOR
+    return secret_reveal(secret=connection.credentials, reason=reason, actor=actor)
 
 
 def credentials_store(*, connection: Connection, secrets: dict[str, Any]) -> None:
@@ -63,7 +73,9 @@ def client_build(
     )
 
 
-def connection_client(*, connection: Connection, reason: str = "call the provider") -> Client:
+def connection_client(
+    *, connection: Connection, reason: str = "call the provider", actor=None
+) -> Client:
     """An authenticated client for the connection: refreshes once when the provider says expired.
 
     The refresh is single-flight (``connection_refresh`` with the failing
@@ -73,12 +85,14 @@ def connection_client(*, connection: Connection, reason: str = "call the provide
     from connectors.services.tokens import connection_refresh
 
     connector = connector_get(key=connection.connector)
-    secrets = credentials_reveal(connection=connection, reason=reason)
+    secrets = credentials_reveal(connection=connection, reason=reason, actor=actor)
     state = {"fingerprint": connection.access_fingerprint}
 
     def reauthenticate(session) -> None:
-        fresh = connection_refresh(connection=connection, failed_fingerprint=state["fingerprint"])
-        renewed = credentials_reveal(connection=fresh, reason="retry after a refresh")
+        fresh = connection_refresh(
+            connection=connection, failed_fingerprint=state["fingerprint"], actor=actor
+        )
+        renewed = credentials_reveal(connection=fresh, reason="retry after a refresh", actor=actor)
         connector.credential.authenticate(session, renewed)
         state["fingerprint"] = fresh.access_fingerprint
 

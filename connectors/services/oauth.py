@@ -133,8 +133,9 @@ def oauth_callback_complete(*, provider: str, query: Mapping[str, str]) -> Callb
         authorization = _authorization_claim(payload)
         connection = authorization.connection
         if query.get("error"):
-            reason = query.get("error_description") or query["error"]
-            _callback_failed(connection, f"The provider refused the authorization: {reason}"[:500])
+            described = query.get("error_description", "")
+            reason = query["error"] + (f" ({described})" if described else "")
+            _callback_failed(connection, f"The provider did not authorize it: {reason}"[:500])
             return CallbackOutcome(
                 desk_url(tenant=tenant, connection_id=connection.pk, outcome="refused"), False
             )

@@ -34,7 +34,11 @@ logger = logging.getLogger(__name__)
 
 
 def connection_refresh(
-    *, connection: Connection, failed_fingerprint: str | None = None, force: bool = False
+    *,
+    connection: Connection,
+    failed_fingerprint: str | None = None,
+    force: bool = False,
+    actor=None,
 ) -> Connection:
     """Refresh the credential if still needed (see the module docstring); returns the fresh row."""
     failure: RemoteError | None = None
@@ -48,7 +52,7 @@ def connection_refresh(
         if not _refresh_needed(locked, failed_fingerprint=failed_fingerprint, force=force):
             return locked
         try:
-            _renew(locked)
+            _renew(locked, actor=actor)
         except RemoteError as error:
             failure = error
             _record_failure(locked, error)
@@ -66,11 +70,13 @@ def _refresh_needed(locked: Connection, *, failed_fingerprint: str | None, force
     return locked.next_check_at is None or locked.next_check_at <= timezone.now()
 
 
-def _renew(locked: Connection) -> None:
+def _renew(locked: Connection, *, actor=None) -> None:
     connector = connector_get(key=locked.connector)
     credential = connector.credential
     urls = connector.urls(locked.environment, locked.metadata)
-    secrets = credentials_reveal(connection=locked, reason="refresh the access credential")
+    secrets = credentials_reveal(
+        connection=locked, reason="refresh the access credential", actor=actor
+    )
     now = timezone.now()
     if isinstance(credential, OAuth2):
         token = credential.refresh(

@@ -8,23 +8,12 @@ read it), and starts without the committed audit rows of earlier tests.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.vault.helpers import committed_audit_rows_delete
-from vault.audit import AUDIT_DATABASE
 from vault.keyring import keyring_entry_generate
 from vault.redaction import revealed_forget_all
-
-_HERE = Path(__file__).parent
-
-
-def pytest_collection_modifyitems(items) -> None:
-    for item in items:
-        uses_db = {"db", "transactional_db"} & set(getattr(item, "fixturenames", ()))
-        if uses_db and _HERE in Path(item.path).parents:
-            item.add_marker(pytest.mark.django_db(databases=["default", AUDIT_DATABASE]))
 
 
 @pytest.fixture(autouse=True)
