@@ -18,8 +18,13 @@ import requests
 from lxml import etree
 
 from connectors.errors import NeedsReauth, Permanent, Transient
-from connectors.salesforce.connector import API_VERSION, SalesforceClient
-from connectors.sdk import ApiKey, AppCredentials, Client, Connector, Environment, Field
+from connectors.salesforce.connector import (
+    API_VERSION,
+    SalesforceClient,
+    limits_check,
+    salesforce_environments,
+)
+from connectors.sdk import ApiKey, AppCredentials, Client, Connector, Field
 
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _LOGIN_ENVELOPE = (
@@ -113,7 +118,7 @@ def _soap_values(content: bytes) -> dict[str, str]:
     }
 
 
-def _revenova_urls(login_host: str) -> dict[str, str]:
+def _login_urls(login_host: str) -> dict[str, str]:
     return {
         "login": f"{login_host}/services/Soap/u/{API_VERSION.lstrip('v')}",
         "api": "{instance_url}/services/data/" + API_VERSION,
@@ -126,23 +131,10 @@ class Revenova(Connector):
     description = "Loads, customer invoices and carrier invoices of Revenova TMS (rtms package)."
     credential = RevenovaLogin()
     client_class: ClassVar[type[Client]] = SalesforceClient
-    environments = (
-        Environment(
-            "production", "Salesforce production", _revenova_urls("https://login.salesforce.com")
-        ),
-        Environment(
-            "sandbox", "Salesforce sandbox org", _revenova_urls("https://test.salesforce.com")
-        ),
-        Environment("local", "Local sandbox server", _revenova_urls("{local}")),
-    )
+    environments = salesforce_environments(_login_urls)
     sandbox_module = "connectors.revenova.sandbox"
     sandbox_port = 9503
     local_app: ClassVar[AppCredentials | None] = None
 
     def test(self, client: Client) -> dict[str, Any]:
-        limits = client.get("limits").json()
-        daily = limits.get("DailyApiRequests", {}) if isinstance(limits, dict) else {}
-        return {
-            "org_id": client.metadata.get("org_id", ""),
-            "api_requests_remaining": daily.get("Remaining"),
-        }
+        return limits_check(client)

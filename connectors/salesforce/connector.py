@@ -98,7 +98,28 @@ class SalesforceClient(Client):
         )
 
 
-def _salesforce_urls(login_host: str) -> dict[str, str]:
+def salesforce_environments(urls_for) -> tuple[Environment, ...]:
+    """Production, sandbox org and local sandbox, with ``urls_for(login host)`` each."""
+    return (
+        Environment(
+            "production", "Salesforce production", urls_for("https://login.salesforce.com")
+        ),
+        Environment("sandbox", "Salesforce sandbox org", urls_for("https://test.salesforce.com")),
+        Environment("local", "Local sandbox server", urls_for("{local}")),
+    )
+
+
+def limits_check(client: Client) -> dict[str, Any]:
+    """The cheap authenticated call of every Salesforce-based connector: the org's limits."""
+    limits = client.get("limits").json()
+    daily = limits.get("DailyApiRequests", {}) if isinstance(limits, dict) else {}
+    return {
+        "org_id": client.metadata.get("org_id", ""),
+        "api_requests_remaining": daily.get("Remaining"),
+    }
+
+
+def _oauth_urls(login_host: str) -> dict[str, str]:
     return {
         "authorize": f"{login_host}/services/oauth2/authorize",
         "token": f"{login_host}/services/oauth2/token",
@@ -113,15 +134,7 @@ class Salesforce(Connector):
     description = "A Salesforce org (also how a tenant may connect Revenova TMS by OAuth)."
     credential = SalesforceOAuth2()
     client_class: ClassVar[type[Client]] = SalesforceClient
-    environments = (
-        Environment(
-            "production", "Salesforce production", _salesforce_urls("https://login.salesforce.com")
-        ),
-        Environment(
-            "sandbox", "Salesforce sandbox org", _salesforce_urls("https://test.salesforce.com")
-        ),
-        Environment("local", "Local sandbox server", _salesforce_urls("{local}")),
-    )
+    environments = salesforce_environments(_oauth_urls)
     sandbox_module = "connectors.salesforce.sandbox"
     sandbox_port = 9502
     local_app = AppCredentials(
@@ -130,9 +143,4 @@ class Salesforce(Connector):
     )
 
     def test(self, client: Client) -> dict[str, Any]:
-        limits = client.get("limits").json()
-        daily = limits.get("DailyApiRequests", {}) if isinstance(limits, dict) else {}
-        return {
-            "org_id": client.metadata.get("org_id", ""),
-            "api_requests_remaining": daily.get("Remaining"),
-        }
+        return limits_check(client)

@@ -39,10 +39,8 @@ def callback(location: str) -> requests.Response:
     return client_for(None).get(f"{parts.path}?{parts.query}")
 
 
-def connect(
-    tenant: Tenant, client: Client, sandbox: SandboxProcess, *, connector: str, name: str
-) -> Connection:
-    """Create a connection through the API and complete its authorization; return the row."""
+def start(client: Client, *, connector: str, name: str) -> tuple[int, str]:
+    """Create a connection through the API and start its authorization: (id, authorize URL)."""
     created = client.post(
         "/api/connections/",
         {"connector": connector, "name": name, "environment": "local"},
@@ -52,7 +50,15 @@ def connect(
     pk = created.json()["id"]
     started = client.post(f"/api/connections/{pk}/authorize/")
     assert started.status_code == 200, started.content
-    back = callback(consent(sandbox, started.json()["authorize_url"]))
+    return pk, started.json()["authorize_url"]
+
+
+def connect(
+    tenant: Tenant, client: Client, sandbox: SandboxProcess, *, connector: str, name: str
+) -> Connection:
+    """Create a connection through the API and complete its authorization; return the row."""
+    pk, authorize_url = start(client, connector=connector, name=name)
+    back = callback(consent(sandbox, authorize_url))
     assert back.status_code == 302, back.content
     with tenant_context(tenant):
         return Connection.objects.get(pk=pk)

@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 from accounts.roles import Role
 from connectors.models import Authorization, Connection
 from connectors.services.oauth import STATE_SALT
-from tests.connectors.flows import callback, connect, consent
+from tests.connectors.flows import callback, connect, consent, start
 from tests.helpers import client_as
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -52,19 +52,13 @@ def test_salesforce_connects_with_pkce_and_keeps_instance_and_org(tenant_a, sf):
 
 def test_callback_lands_on_the_connections_desk_page(tenant_a, qbo):
     editor = client_as(tenant_a, Role.EDITOR)
-    created = editor.post(
-        "/api/connections/",
-        {"connector": "quickbooks", "name": "Books"},
-        content_type="application/json",
-    ).json()
-    url = editor.post(f"/api/connections/{created['id']}/authorize/").json()["authorize_url"]
+    pk, url = start(editor, connector="quickbooks", name="Books")
 
     back = callback(consent(qbo, url))
 
     assert back.status_code == 302
     assert back["Location"] == (
-        f"http://alpha.localhost:8000/admin/connectors/connection/{created['id']}/change/"
-        "?oauth=connected"
+        f"http://alpha.localhost:8000/admin/connectors/connection/{pk}/change/?oauth=connected"
     )
     page = editor.get(urlsplit(back["Location"]).path + "?oauth=connected")
     assert b"Connected." in page.content
@@ -73,18 +67,13 @@ def test_callback_lands_on_the_connections_desk_page(tenant_a, qbo):
 
 def test_a_denied_consent_is_shown_on_the_connection_not_swallowed(tenant_a, qbo):
     editor = client_as(tenant_a, Role.EDITOR)
-    created = editor.post(
-        "/api/connections/",
-        {"connector": "quickbooks", "name": "Books"},
-        content_type="application/json",
-    ).json()
-    url = editor.post(f"/api/connections/{created['id']}/authorize/").json()["authorize_url"]
+    pk, url = start(editor, connector="quickbooks", name="Books")
 
     back = callback(consent(qbo, url, decision="deny"))
 
     assert back["Location"].endswith("?oauth=refused")
     with tenant_context(tenant_a):
-        connection = Connection.objects.get(pk=created["id"])
+        connection = Connection.objects.get(pk=pk)
         assert connection.status == "pending"
         assert "access_denied" in connection.last_error
         assert connection.credentials is None
@@ -96,13 +85,8 @@ def test_a_denied_consent_is_shown_on_the_connection_not_swallowed(tenant_a, qbo
 def started(tenant_a, qbo):
     """An authorization started on alpha; returns (connection id, provider redirect location)."""
     editor = client_as(tenant_a, Role.EDITOR)
-    created = editor.post(
-        "/api/connections/",
-        {"connector": "quickbooks", "name": "Books"},
-        content_type="application/json",
-    ).json()
-    url = editor.post(f"/api/connections/{created['id']}/authorize/").json()["authorize_url"]
-    return created["id"], consent(qbo, url)
+    pk, url = start(editor, connector="quickbooks", name="Books")
+    return pk, consent(qbo, url)
 
 
 def _nothing_stored(tenant, pk) -> None:
