@@ -6,8 +6,6 @@ MATRIX is also the documentation of who may do what through the API;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -15,26 +13,7 @@ from accounts.models import ApiToken, Invitation, User
 from accounts.roles import Role
 from accounts.services import api_token_create, invitation_create
 from tests.helpers import client_for, member
-
-ANON, VIEWER, EDITOR, ADMIN = "anonymous", "Viewer", "Editor", "Admin"
-ACTORS = [ANON, VIEWER, EDITOR, ADMIN]
-
-
-@dataclass(frozen=True)
-class Row:
-    method: str
-    path: str  # {user}, {invitation}, {token} are filled per test
-    expected: dict[str, int]
-    body: dict | None = None
-
-
-def everyone(code: int, anon: int = 401) -> dict[str, int]:
-    return {ANON: anon, VIEWER: code, EDITOR: code, ADMIN: code}
-
-
-def admin_only(admin: int, others: int = 403) -> dict[str, int]:
-    return {ANON: 401, VIEWER: others, EDITOR: others, ADMIN: admin}
-
+from tests.matrix import ACTORS, ANON, Row, admin_only, everyone, render
 
 MATRIX: list[Row] = [
     Row("GET", "/api/me/", everyone(200)),
@@ -105,14 +84,5 @@ def test_role_matrix(db, tenant_a, row: Row, actor: str):
         assert snapshot(tenant_a) == before
 
 
-def render_matrix() -> str:
-    width = max(len(f"{r.method} {r.path}") for r in MATRIX)
-    lines = [f"{'endpoint':<{width}}  " + "  ".join(f"{a:>9}" for a in ACTORS)]
-    for row in MATRIX:
-        cells = "  ".join(f"{row.expected[a]:>9}" for a in ACTORS)
-        lines.append(f"{row.method + ' ' + row.path:<{width}}  {cells}")
-    return "\n".join(lines)
-
-
 if __name__ == "__main__":
-    print(render_matrix())
+    print(render(MATRIX))
