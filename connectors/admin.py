@@ -110,8 +110,8 @@ class ConnectionAdmin(DeskServiceAdminMixin, admin.ModelAdmin):
         ]
 
     def get_fields(self, request, obj=None):
-        if obj is None:
-            return None  # the add form declares its own
+        if obj is None:  # the add form declares its own: name, environment, key fields
+            return list(connection_add_form(request.GET.get("connector", "")).base_fields)
         return ("name", *self.readonly_fields)
 
     def get_readonly_fields(self, request, obj=None):
@@ -120,7 +120,6 @@ class ConnectionAdmin(DeskServiceAdminMixin, admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = connection_add_form(request.GET.get("connector", ""))
-            kwargs["fields"] = None
         return super().get_form(request, obj, change=change, **kwargs)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
