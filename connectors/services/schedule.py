@@ -24,6 +24,11 @@ CHECK_INTERVAL = timedelta(hours=6)
 #: After a transient failure: 1, 2, 4 ... minutes, at most an hour.
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
+#: The sweep claims due rows by moving ``next_check_at`` this far out, so the next
+#: minute's sweep does not pick them again while they wait in the queue; a check
+#: that dies with its worker is picked up again once the claim runs out. Shorter
+#: than the refresh margin, so a lost claim still refreshes before expiry.
+CLAIM_LEASE = timedelta(minutes=5)
 
 
 def jitter_for(connection: Connection) -> timedelta:

@@ -11,12 +11,20 @@ makes every other worker and process wait and then see the result.
 
 A refusal the provider means (``invalid_grant``) marks the connection
 ``needs_reauth``, emails the tenant's Admins once (after commit) and stops
-the retries; a transient failure records the error and backs off.
+the retries: until someone reconnects, only an explicit "refresh now"
+(``force``) asks the provider again. A transient failure records the error and
+backs off (1, 2, 4 ... minutes).
+
+A crash between the token call and the commit (process killed, a database
+error while sealing) rolls everything back: the old tokens stay sealed and the
+next run presents the old refresh token again, which a rotating provider
+still honours for a while (QuickBooks: 24 h, Q15).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -38,9 +46,16 @@ def connection_refresh(
     connection: Connection,
     failed_fingerprint: str | None = None,
     force: bool = False,
+    claimed_until: datetime | None = None,
     actor=None,
 ) -> Connection:
-    """Refresh the credential if still needed (see the module docstring); returns the fresh row."""
+    """Refresh the credential if still needed (see the module docstring); returns the fresh row.
+
+    ``failed_fingerprint``: the access credential a client saw refused; when it
+    was replaced meanwhile, nothing is called. ``claimed_until``: the health
+    sweep's claim on the row (``next_check_at`` it set); when the row still
+    carries it, the refresh is due. ``force``: refresh whatever the schedule.
+    """
     failure: RemoteError | None = None
     with transaction.atomic():
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
@@ -49,7 +64,13 @@ def connection_refresh(
                 f"Connection {locked.name} is {locked.get_status_display().lower()}; "
                 "it has no credential to refresh."
             )
-        if not _refresh_needed(locked, failed_fingerprint=failed_fingerprint, force=force):
+        if locked.status == ConnectionStatus.NEEDS_REAUTH and not force:
+            # The provider refused the refresh token already: asking again would
+            # fail the same way (and a rotating provider may count it as reuse).
+            raise NeedsReauth(locked.last_error or f"Connection {locked.name} needs reconnecting.")
+        if not _refresh_needed(
+            locked, failed_fingerprint=failed_fingerprint, force=force, claimed_until=claimed_until
+        ):
             return locked
         try:
             _renew(locked, actor=actor)
@@ -61,11 +82,21 @@ def connection_refresh(
     return locked
 
 
-def _refresh_needed(locked: Connection, *, failed_fingerprint: str | None, force: bool) -> bool:
+def _refresh_needed(
+    locked: Connection,
+    *,
+    failed_fingerprint: str | None,
+    force: bool,
+    claimed_until: datetime | None,
+) -> bool:
+    """Decided on the locked, re-read row: whoever held the lock before may have done it."""
     if failed_fingerprint is not None:
         # Another worker already replaced the credential that failed: use theirs.
         return locked.access_fingerprint == failed_fingerprint
-    if force or locked.status == ConnectionStatus.NEEDS_REAUTH:
+    if force:
+        return True
+    if claimed_until is not None and locked.next_check_at == claimed_until:
+        # Still the sweep's claim: nobody refreshed (or rescheduled) it since.
         return True
     return locked.next_check_at is None or locked.next_check_at <= timezone.now()
 

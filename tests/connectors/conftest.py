@@ -69,3 +69,80 @@ def sf(sf_sandbox) -> Iterator[SandboxProcess]:
 def revenova(revenova_sandbox) -> Iterator[SandboxProcess]:
     yield revenova_sandbox
     revenova_sandbox.http.delete(revenova_sandbox.url("/__sandbox__/faults"), timeout=5)
+
+
+# --- committed work: threads, worker processes and Celery workers must see the rows ----------
+
+
+def sandbox_now(sandbox: SandboxProcess) -> float:
+    """The sandbox's clock: token calls after this moment are the ones a test caused."""
+    return sandbox.state()["now"]
+
+
+def token_calls(sandbox: SandboxProcess, *, since: float, grant_type: str = "refresh_token"):
+    """The sandbox's token calls of one grant type since ``since`` (its own clock)."""
+    calls = sandbox.state()["oauth"]["token_calls"]
+    return [c for c in calls if c["at"] >= since and c["grant_type"] == grant_type]
+
+
+def sandbox_fingerprint(token: str) -> str:
+    """How a sandbox's state names a token (its first six characters)."""
+    return token[:6] + "…"
+
+
+def connected(tenant, sandbox: SandboxProcess, *, connector: str, name: str):
+    """A connection authorized through the real flow (service, sandbox consent, public
+    callback), committed; returns the row."""
+    from django_tenants.utils import tenant_context
+
+    from connectors.models import Connection
+    from connectors.services import authorization_start, connection_create
+    from tests.connectors.flows import callback, consent
+
+    with tenant_context(tenant):
+        connection = connection_create(connector=connector, name=name)
+        url = authorization_start(connection=connection, user=None)
+    back = callback(consent(sandbox, url))
+    assert back.status_code == 302, back.content
+    with tenant_context(tenant):
+        return Connection.objects.get(pk=connection.pk)
+
+
+def committed_connectors_delete(schema: str) -> None:
+    """Delete a tenant's connections, their secrets and the users tests made (committed)."""
+    from django_tenants.utils import schema_context
+
+    from accounts.models import User
+    from connectors.models import Connection
+    from vault.models import Secret
+
+    with schema_context(schema):
+        secret_ids = list(
+            Connection.objects.exclude(credentials=None).values_list("credentials", flat=True)
+        )
+        Connection.objects.all().delete()
+        Secret.objects.filter(pk__in=secret_ids).delete()
+        User.objects.filter(username__startswith="health-").delete()
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """Database access without the test transaction: every write commits, as in
+    production, so threads, worker processes and Celery workers see it. Tenants
+    alpha and beta are left without connections, test users or audit rows."""
+    from django.db import connections
+
+    from tenants.models import Tenant
+    from tests.vault.helpers import committed_audit_rows_delete
+    from vault.audit import AUDIT_DATABASE
+
+    with django_db_blocker.unblock():
+        try:
+            yield
+        finally:
+            Tenant.objects.filter(slug__in=("alpha", "beta")).update(status=Tenant.Status.ACTIVE)
+            for schema in ("alpha", "beta"):
+                committed_connectors_delete(schema)
+            committed_audit_rows_delete()
+            for alias in ("default", AUDIT_DATABASE):
+                connections[alias].close()
