@@ -26,7 +26,8 @@ from tenants.selectors import tenants_active
 BATCH_SIZE = 100
 
 
-@app.task(name="connectors.health_sweep", tenant_required=False)
+# Results are kept (unlike most tasks): the sweep's report is what an operator reads in Flower.
+@app.task(name="connectors.health_sweep", tenant_required=False, ignore_result=False)
 def health_sweep() -> int:
     """Beat, every minute: one tenant task per active tenant (sent from its schema)."""
     sent = 0
@@ -37,7 +38,7 @@ def health_sweep() -> int:
     return sent
 
 
-@app.task(name="connectors.health_sweep_tenant")
+@app.task(name="connectors.health_sweep_tenant", ignore_result=False)
 def health_sweep_tenant() -> dict:
     """Claim this tenant's due connections, check them (in batches); prune authorizations."""
     claim = connections_claim_due()
@@ -52,7 +53,7 @@ def health_sweep_tenant() -> dict:
     return {**asdict(report), "batches_sent": len(batches)}
 
 
-@app.task(name="connectors.health_check_batch")
+@app.task(name="connectors.health_check_batch", ignore_result=False)
 def health_check_batch(connection_ids: list[int], claimed_until: str) -> dict:
     """Check these claimed connections of this tenant (safe to run twice: a connection
     whose claim was already used is skipped)."""

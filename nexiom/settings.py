@@ -118,13 +118,17 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # connectors/templates comes before the apps' folders too: its
+        # admin/base_site.html (the Desk's banner) must win over django.contrib.admin's,
+        # which APP_DIRS would find first (admin is listed before connectors).
+        "DIRS": [BASE_DIR / "templates", BASE_DIR / "connectors" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "connectors.context_processors.reauth_banner",
             ],
         },
     },
