@@ -152,3 +152,36 @@ def test_a_missing_target_is_refused(tmp_path):
         startconnector("acme_tms", "--target", str(tmp_path / "nowhere"))
 
     assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize("auth", ["api_key", "oauth2"])
+def test_inside_the_repository_the_files_lint_clean_where_they_would_go(tmp_path, auth):
+    # Writing into the shared working tree would disturb others: lint the rendered files
+    # in a miniature of it instead (same ruff configuration, same paths), since ruff's
+    # import order depends on where a module lives.
+    from connectors.management.commands.startconnector import Command
+
+    files = Command()._render(name="acme_tms", auth=auth, package="connectors.acme_tms", port=9510)
+    (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    for package in ("connectors", "connectors/sdk"):
+        (tmp_path / package).mkdir(parents=True, exist_ok=True)
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "connectors" / "sdk" / "testing.py").write_text("")
+    texts = {Path("connectors/acme_tms") / path: text for path, text in files["package"].items()}
+    texts[Path("tests/connectors/test_contract_acme_tms.py")] = files["test"]
+    for path, text in texts.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "."],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "from connectors.acme_tms.connector import AcmeTms" in files["test"]
+    connector_text = files["package"][Path("connector.py")]
+    assert 'sandbox_module = "connectors.acme_tms.sandbox"' in connector_text
