@@ -8,7 +8,7 @@ The base client (``connectors.sdk.client``) maps HTTP failures once:
 
 from __future__ import annotations
 
-from nexiom.errors import Conflict, DomainError, Invalid, NotFound
+from nexiom.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 
 class ConnectorError(DomainError):
@@ -95,3 +95,54 @@ class AuthorizationStateInvalid(ConnectorError, Invalid):
         "This authorization link is not valid (expired, already used or altered). "
         "Start the connection again from the Desk."
     )
+
+
+# --- The pipeline's connector-side refusals (inbound messages, records, payloads) -----------
+#
+# Inbound-message refusals are also ``ValueError``s: the SDK's standard suite expects a
+# parser to refuse a bad fixture with one (``connectors.sdk.testing``).
+
+
+class MessageMalformed(ConnectorError, Invalid, ValueError):
+    """An inbound message is not what its sender's protocol says (not XML, wrong root, ...)."""
+
+    code = "message_malformed"
+    status = 400
+    default_message = "The message is malformed."
+
+
+class MessageHostile(ConnectorError, Invalid, ValueError):
+    """An inbound message tries an XML attack (DTD, entities, absurd nesting): never parsed."""
+
+    code = "message_hostile"
+    status = 400
+    default_message = "The message was refused: it contains constructs that are never accepted."
+
+
+class MessageTooLarge(ConnectorError, Invalid, ValueError):
+    code = "message_too_large"
+    status = 413
+    default_message = "The message is larger than accepted."
+
+
+class SenderRefused(ConnectorError, Forbidden):
+    """The sender is not the one the connection expects (wrong org id, bad signature)."""
+
+    code = "sender_refused"
+    default_message = "The sender of this message could not be verified."
+
+
+class RecordInvalid(ConnectorError, Invalid):
+    """One source record cannot become a canonical record; ``fields`` says which and why."""
+
+    code = "record_invalid"
+    status = 422
+    default_message = "The record is missing fields or holds invalid values."
+
+
+class PayloadInvalid(ConnectorError, Invalid):
+    """The target's payload would be refused; ``fields`` names each element path and why."""
+
+    code = "payload_invalid"
+    status = 422
+    default_message = "The payload for the target system is invalid."
