@@ -11,6 +11,7 @@ through the Salesforce OAuth connector.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
@@ -18,12 +19,15 @@ import requests
 from lxml import etree
 
 from connectors.errors import NeedsReauth, Permanent, Transient
+from connectors.revenova.normalization import RevenovaMapper
+from connectors.revenova.replica import RevenovaReplicaParser
 from connectors.salesforce.connector import (
     API_VERSION,
     SalesforceClient,
     limits_check,
     salesforce_environments,
 )
+from connectors.salesforce.outbound_messages import org_id_matches
 from connectors.sdk import ApiKey, AppCredentials, Client, Connector, Field
 
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -34,11 +38,6 @@ _LOGIN_ENVELOPE = (
     "<urn:username>{username}</urn:username><urn:password>{password}</urn:password>"
     "</urn:login></env:Body></env:Envelope>"
 )
-
-
-def org_ids_match(a: str, b: str) -> bool:
-    """Salesforce ids come in 15- and 18-character forms; the first 15 identify (S20-S21)."""
-    return bool(a) and bool(b) and a[:15] == b[:15]
 
 
 class RevenovaLogin(ApiKey):
@@ -86,7 +85,7 @@ class RevenovaLogin(ApiKey):
             )
             raise NeedsReauth(f"Revenova refused the integration user's login: {fault}")
         org_id = values.get("organizationId", "")
-        if not org_ids_match(org_id, secrets.get("org_id", "")):
+        if not org_id_matches(org_id, secrets.get("org_id", "")):
             raise Permanent(
                 "The integration user belongs to another Salesforce org than the one entered.",
                 provider_code="org_mismatch",
@@ -135,6 +134,10 @@ class Revenova(Connector):
     sandbox_module = "connectors.revenova.sandbox"
     sandbox_port = 9503
     local_app: ClassVar[AppCredentials | None] = None
+    #: Its Outbound Messages (Layer 2) and their canonical records (Layer 3).
+    fixtures_dir: ClassVar[Path | None] = Path(__file__).resolve().parent / "fixtures"
+    parser: ClassVar[Any] = RevenovaReplicaParser()
+    mapper: ClassVar[Any] = RevenovaMapper()
 
     def test(self, client: Client) -> dict[str, Any]:
         return limits_check(client)
