@@ -9,12 +9,14 @@ base URLs Q20.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
 from connectors.errors import Transient
 from connectors.quickbooks.client import QuickBooksClient
+from connectors.quickbooks.outbound import QuickBooksOutbound
+from connectors.quickbooks.webhooks import QuickBooksWebhooks
 from connectors.sdk import (
     AppCredentials,
     Client,
@@ -97,6 +99,9 @@ class QuickBooks(Connector):
         client_id="nexiom-dev-quickbooks",
         client_secret="dev-secret-quickbooks",  # noqa: S106 - the local sandbox only
     )
+    #: Layer 4 (invoices, customers) and inbound webhooks (intuit-signature, Q41-Q44).
+    outbound: ClassVar[Any] = QuickBooksOutbound()
+    webhooks: ClassVar[Any] = QuickBooksWebhooks()
 
     def test(self, client: Client) -> dict[str, Any]:
         realm = client.metadata.get("realmId", "")

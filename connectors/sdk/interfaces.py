@@ -64,8 +64,16 @@ class Outbound(Protocol):
     """Layer 4: a canonical record → the target's payload, validated, references resolved."""
 
     def build(
-        self, canonical: Any, *, mapping: Mapping[str, Any], refs: Mapping[str, str]
-    ) -> OutboundRequest: ...
+        self,
+        canonical: Any,
+        *,
+        mapping: Mapping[str, Any],
+        refs: Mapping[str, str],
+        tenant: str,
+    ) -> OutboundRequest:
+        """``tenant`` (the schema) is part of the idempotency key: one per tenant, record,
+        source version and operation."""
+        ...
 
 
 class Webhooks(Protocol):
