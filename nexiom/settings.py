@@ -83,6 +83,8 @@ TENANT_APPS = [
     "accounts",
     "vault",
     "connectors",
+    "sync_history",
+    "pipeline",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -219,6 +221,15 @@ CELERY_BEAT_SCHEDULE = {
 # The status is not taken from this cache: the gate below reads it at every
 # task start, parks a suspended tenant's tasks and re-sends them on reactivation.
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
+# Deliveries run on their own queue, so slow targets never starve parsing.
+CELERY_TASK_ROUTES = {"pipeline.l5_deliver": {"queue": "delivery"}}
+
+# --- Pipeline ----------------------------------------------------------------
+# How many ids each layer's task takes at once (pipeline/tasks.py).
+NEXIOM_PIPELINE_BATCH = {"l2": 50, "l3": 200, "l4": 200, "l5": 100}
+# The largest message /hooks/<token> accepts (Outbound Messages carry at most 100
+# notifications, far below this); larger ones get 413 before being read.
+NEXIOM_HOOK_MAX_BYTES = env_int("NEXIOM_HOOK_MAX_BYTES", 2 * 1024 * 1024)
 NEXIOM_TASK_TENANT_GATE = "tenants.parking.tenant_task_admit"
 
 # --- Auth and the Desk ---------------------------------------------------------

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.urls import api_urlpatterns as accounts_api
 from connectors.urls import api_urlpatterns as connectors_api
 from nexiom import health
+from pipeline.urls import api_urlpatterns as pipeline_api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -20,6 +21,8 @@ urlpatterns = [
     ),
     path("api/", include(accounts_api)),
     path("api/", include(connectors_api)),
+    path("api/", include(pipeline_api)),
+    path("", include("pipeline.urls")),
     path("", include("accounts.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

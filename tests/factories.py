@@ -20,6 +20,17 @@ from accounts.services import api_token_create, invitation_create, user_role_set
 from connectors.models import Authorization, Connection, ConnectionStatus
 from connectors.services import connection_create
 from connectors.services.credentials import credentials_store
+from pipeline.models import (
+    CanonicalRecord,
+    CrossReference,
+    Delivery,
+    HookToken,
+    InboundMessage,
+    ReplicaRecord,
+    Route,
+)
+from pipeline.services.hooks import hook_issue
+from sync_history.models import SyncEvent
 from tenants.models import Domain, ParkedTask, Tenant
 from tenants.services import tenant_provision
 from vault.models import Secret, SecretRead
@@ -152,8 +163,19 @@ class ConnectionFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *, connector: str, name: str, environment: str, **kwargs):
         connected = kwargs.pop("connected", False)
-        metadata = kwargs.pop("metadata", {"realmId": "9341453908059321"})
-        connection = connection_create(connector=connector, name=name, environment=environment)
+        default_metadata = (
+            {"org_id": "00D5e000000KqTzEAK"}
+            if connector == "revenova"
+            else {"realmId": "9341453908059321"}
+        )
+        metadata = kwargs.pop("metadata", default_metadata)
+        if connector == "revenova":
+            # API-key connectors log in when created; a factory row skips the login.
+            connection = Connection.objects.create(
+                connector=connector, name=name, environment=environment, metadata=metadata
+            )
+        else:
+            connection = connection_create(connector=connector, name=name, environment=environment)
         if connected:
             credentials_store(
                 connection=connection,
@@ -176,3 +198,96 @@ class AuthorizationFactory(factory.django.DjangoModelFactory):
     connection = factory.SubFactory(ConnectionFactory)
     nonce = factory.LazyFunction(lambda: uuid.uuid4().hex)
     redirect_uri = "http://localhost:8000/api/callback/quickbooks"
+
+
+class RouteFactory(factory.django.DjangoModelFactory):
+    """A route between two connections (written as a row; ``route_create`` checks more)."""
+
+    class Meta:
+        model = Route
+
+    name = factory.Sequence(lambda n: f"Route {n}")
+    source = factory.SubFactory(ConnectionFactory, connector="revenova", environment="local")
+    target = factory.SubFactory(ConnectionFactory)
+    mapping = factory.LazyFunction(
+        lambda: {"items": {"line_haul": "21", "fuel_surcharge": "22", "accessorial": "23"}}
+    )
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return model_class.objects.create(*args, **kwargs)
+
+
+class HookTokenFactory(factory.django.DjangoModelFactory):
+    """A live ingest token (its plaintext on ``.token``), issued by the service."""
+
+    class Meta:
+        model = HookToken
+
+    connection = factory.SubFactory(ConnectionFactory)
+
+    @classmethod
+    def _create(cls, model_class, *, connection, **kwargs):
+        issued = hook_issue(connection=connection)
+        hook = HookToken.objects.get(connection=connection, revoked_at__isnull=True)
+        hook.token, hook.url = issued.token, issued.url
+        return hook
+
+
+class InboundMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InboundMessage
+
+    connection = factory.SubFactory(ConnectionFactory)
+    content_type = "text/xml"
+    body = b"<notifications/>"
+    body_size = 16
+    dedupe_key = factory.LazyFunction(lambda: uuid.uuid4().hex)
+
+
+class ReplicaRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReplicaRecord
+
+    connection = factory.SubFactory(ConnectionFactory)
+    object_type = "rtms__CustomerInvoice__c"
+    external_id = factory.Sequence(lambda n: f"a0B5e00000{n:08d}")
+    source_version = "2026-11-01T10:00:00.000Z"
+    data = factory.LazyFunction(dict)
+
+
+class CanonicalRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CanonicalRecord
+
+    replica = factory.SubFactory(ReplicaRecordFactory)
+    kind = "invoice"
+    source_version = factory.LazyAttribute(lambda c: c.replica.source_version)
+    data = factory.LazyFunction(dict)
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Delivery
+
+    canonical = factory.SubFactory(CanonicalRecordFactory)
+    route = factory.SubFactory(RouteFactory)
+    source_version = factory.LazyAttribute(lambda d: d.canonical.source_version)
+
+
+class CrossReferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CrossReference
+
+    connection = factory.SubFactory(ConnectionFactory)
+    object_type = "customer"
+    source_id = factory.Sequence(lambda n: f"0015e00000{n:08d}")
+    target_id = factory.Sequence(lambda n: str(100 + n))
+
+
+class SyncEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncEvent
+
+    layer = SyncEvent.Layer.GATEWAY
+    status = SyncEvent.Status.RECEIVED

@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 
 from tests import factories
 
-OUR_APPS = ("tenants", "accounts", "vault", "connectors")
+OUR_APPS = ("tenants", "accounts", "vault", "connectors", "sync_history", "pipeline")
 
 
 def _factories() -> dict:
@@ -39,6 +39,14 @@ def test_every_model_of_ours_has_a_factory():
         factories.SecretReadFactory,
         factories.ConnectionFactory,
         factories.AuthorizationFactory,
+        factories.RouteFactory,
+        factories.HookTokenFactory,
+        factories.InboundMessageFactory,
+        factories.ReplicaRecordFactory,
+        factories.CanonicalRecordFactory,
+        factories.DeliveryFactory,
+        factories.CrossReferenceFactory,
+        factories.SyncEventFactory,
     ],
     ids=lambda f: f.__name__,
 )

@@ -59,6 +59,8 @@ class Connector:
     mapper: ClassVar[Any] = None
     outbound: ClassVar[Any] = None
     webhooks: ClassVar[Any] = None
+    #: L1: how the gateway recognises and acknowledges this system's messages.
+    inbound: ClassVar[Any] = None
 
     def environment(self, key: str) -> Environment:
         for environment in self.environments:

@@ -82,3 +82,38 @@ class Webhooks(Protocol):
     def verify(self, headers: Mapping[str, str], raw_body: bytes, secrets: list[str]) -> bool: ...
 
     def route(self, payload: Any) -> list[RoutedEvent]: ...
+
+
+@dataclass(frozen=True)
+class InboundAccepted:
+    """A message the sender may be told was received (after the gateway stores it)."""
+
+    #: The sender's own delivery ids (e.g. Outbound Message notification ids); a message
+    #: whose ids were all seen before collapses onto the first.
+    delivery_ids: tuple[str, ...]
+    #: What to answer once stored, exactly as the sender expects it.
+    ack_body: bytes
+    ack_content_type: str
+
+
+class Inbound(Protocol):
+    """L1: recognise the sender of a raw message before anything is stored.
+
+    ``accept`` raises a domain error with status 403 when the message is not
+    from the connection's system (wrong org id, bad signature) and 400 when
+    it is malformed or hostile; ``refusal`` renders such an error the way the
+    sender understands (a SOAP fault for Salesforce).
+    """
+
+    content_types: tuple[str, ...]
+
+    def accept(
+        self,
+        *,
+        raw: bytes,
+        headers: Mapping[str, str],
+        metadata: Mapping[str, Any],
+        secrets: list[str],
+    ) -> InboundAccepted: ...
+
+    def refusal(self, *, message: str, status: int) -> tuple[bytes, str]: ...

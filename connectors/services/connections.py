@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from connectors.errors import ConnectionInvalid, ConnectionStateConflict, RemoteError
@@ -148,16 +149,31 @@ def connection_disable(*, connection: Connection) -> Connection:
 
 
 def connection_delete(*, connection: Connection, actor=None) -> bool:
-    """Revoke at the provider (OAuth2), then delete the row and its secret.
+    """Delete the row and its secret, then revoke at the provider (OAuth2).
 
-    Returns whether the provider confirmed the revocation; a provider that
-    cannot be reached does not keep a tenant from deleting its connection.
+    A connection that routes or received messages refer to is refused (409)
+    before anything is revoked: disable it instead. Returns whether the
+    provider confirmed the revocation; a provider that cannot be reached does
+    not keep a tenant from deleting its connection.
     """
     connector = connector_get(key=connection.connector)
-    revoked = False
     secrets = credentials_reveal(
         connection=connection, reason="revoke before deleting", actor=actor
     )
+    with transaction.atomic():
+        secret = connection.credentials
+        try:
+            with transaction.atomic():
+                connection.delete()
+        except ProtectedError as error:
+            users = sorted({str(obj._meta.verbose_name_plural) for obj in error.protected_objects})
+            raise ConnectionStateConflict(
+                f"Connection {connection.name} is still used ({', '.join(users)}); "
+                "disable it instead, or delete what uses it first."
+            ) from None
+        if secret is not None:
+            secret_delete(secret=secret)
+    revoked = False
     if isinstance(connector.credential, OAuth2) and secrets:
         try:
             connector.credential.revoke(
@@ -169,11 +185,6 @@ def connection_delete(*, connection: Connection, actor=None) -> bool:
             revoked = True
         except RemoteError as error:
             logger.warning("connection %s: revoking failed: %s", connection.pk, error.code)
-    with transaction.atomic():
-        secret = connection.credentials
-        connection.delete()
-        if secret is not None:
-            secret_delete(secret=secret)
     logger.info(
         "connection %s (%s) deleted, revoked=%s", connection.pk, connection.connector, revoked
     )

@@ -25,6 +25,7 @@ from accounts.roles import Role
 from accounts.services import api_token_create, invitation_create
 from connectors.services import connection_create
 from nexiom.parsers import MAX_JSON_DEPTH, BoundedJSONParser, json_loads_bounded
+from tests.factories import RouteFactory
 from tests.helpers import client_for, member
 
 TENANT_URLCONF = "nexiom.urls_tenant"
@@ -96,7 +97,8 @@ def _methods_of(callback) -> list[str]:
         methods = [m.upper() for m in view_class.http_method_names if hasattr(view_class, m)]
     if "GET" in methods:
         methods.append("HEAD")
-    return sorted({*methods, "OPTIONS"})
+    # DELETE last: a route whose row it really removes must still be swept by the others.
+    return sorted({*methods, "OPTIONS"}, key=lambda method: (method == "DELETE", method))
 
 
 def api_routes(pks: dict[str, int]) -> list[Route]:
@@ -144,6 +146,7 @@ def admin_client(tenant_a) -> tuple[Client, dict[str, int]]:
         invitation = invitation_create(email="p@example.com", role=Role.VIEWER, invited_by=admin)
         token = api_token_create(user=admin, name="mine").token
         connection = connection_create(connector="quickbooks", name="Books", environment="local")
+        route = RouteFactory(target=connection)
     client = client_for(tenant_a)
     client.raise_request_exception = False  # a 500 is counted, not raised
     with tenant_context(tenant_a):
@@ -153,6 +156,7 @@ def admin_client(tenant_a) -> tuple[Client, dict[str, int]]:
         "invitation": invitation.pk,
         "apitoken": token.pk,
         "connection": connection.pk,
+        "route": route.pk,
     }
 
 

@@ -1,0 +1,1 @@
+"""The pipeline's services: one module per layer, plus routes and ingest URLs."""

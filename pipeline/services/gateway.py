@@ -1,0 +1,153 @@
+"""L1: store a raw message durably, then say what to acknowledge.
+
+Order matters, and is the whole point of this module:
+
+1. the sender is recognised (``connector.inbound.accept``: org id, signature)
+   before anything is stored; a refused sender leaves a security event;
+2. the raw bytes are committed to PostgreSQL, in their own transaction;
+3. only then is the message queued for L2 (``on_commit``; Redis being down
+   is logged, not fatal: the sweeper queues stored messages again);
+4. the acknowledgement is returned.
+
+PostgreSQL down → ``StoreUnavailable`` (503): never an acknowledgement for
+what is not stored. A message whose delivery ids were all seen before
+collapses onto the first (the unique ``dedupe_key``) and is acknowledged again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import DatabaseError, IntegrityError, transaction
+
+from connectors.models import Connection
+from connectors.registry import connector_get
+from connectors.sdk.interfaces import InboundAccepted
+from nexiom.errors import DomainError
+from pipeline.errors import HookUnknown, StoreUnavailable
+from pipeline.models import InboundMessage
+from sync_history.models import EventStatus, Layer
+from sync_history.services import Event, event_record
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ingested:
+    message_id: int
+    duplicate: bool
+    accepted: InboundAccepted
+
+
+def dedupe_key_for(accepted: InboundAccepted, raw: bytes) -> str:
+    """The sender's delivery ids, sorted and hashed; the body's hash when it sends none."""
+    if accepted.delivery_ids:
+        material = "\n".join(sorted(set(accepted.delivery_ids))).encode()
+    else:
+        material = b"body:" + raw
+    return hashlib.sha256(material).hexdigest()
+
+
+def inbound_for(connection: Connection):
+    inbound = connector_get(key=connection.connector).inbound
+    if inbound is None:
+        raise HookUnknown()  # this system sends nothing Nexiom reads
+    return inbound
+
+
+def message_ingest(
+    *,
+    connection: Connection,
+    raw: bytes,
+    content_type: str,
+    headers: Mapping[str, str],
+    enqueue,
+) -> Ingested:
+    """Recognise, store and queue one message; the caller acknowledges what this returns."""
+    inbound = inbound_for(connection)
+    try:
+        accepted = inbound.accept(
+            raw=raw,
+            headers=headers,
+            metadata=connection.metadata,
+            secrets=_hook_secrets(connection),
+        )
+    except DomainError as error:
+        if error.status == 403:
+            _security_event(connection, error)
+        raise
+    key = dedupe_key_for(accepted, raw)
+    try:
+        with transaction.atomic():
+            message, created = _store(connection, raw, content_type, key, accepted)
+            if created:
+                transaction.on_commit(lambda: _enqueue_quietly(enqueue, message.pk))
+    except DatabaseError as exc:
+        logger.error("gateway: message of connection %s not stored: %s", connection.pk, exc)
+        raise StoreUnavailable() from exc
+    return Ingested(message_id=message.pk, duplicate=not created, accepted=accepted)
+
+
+def _store(connection, raw, content_type, key, accepted) -> tuple[InboundMessage, bool]:
+    try:
+        with transaction.atomic():
+            message = InboundMessage.objects.create(
+                connection=connection,
+                content_type=content_type[:100],
+                body=raw,
+                body_size=len(raw),
+                dedupe_key=key,
+                notification_count=len(accepted.delivery_ids),
+            )
+    except IntegrityError:
+        message = InboundMessage.objects.get(connection=connection, dedupe_key=key)
+        event_record(
+            Event(
+                layer=Layer.GATEWAY,
+                status=EventStatus.SKIPPED,
+                message_id=message.pk,
+                connection_id=connection.pk,
+                detail={"reason": "re-sent: same delivery ids as this message"},
+            )
+        )
+        return message, False
+    event_record(
+        Event(
+            layer=Layer.GATEWAY,
+            status=EventStatus.RECEIVED,
+            message_id=message.pk,
+            connection_id=connection.pk,
+            detail={"bytes": len(raw), "notifications": len(accepted.delivery_ids)},
+        )
+    )
+    return message, True
+
+
+def _enqueue_quietly(enqueue, message_id: int) -> None:
+    try:
+        enqueue([message_id])
+    except Exception:  # the message is stored: the sweeper will queue it
+        logger.warning("gateway: queueing message %s failed; the sweeper will", message_id)
+
+
+def _hook_secrets(connection: Connection) -> list[str]:
+    # Signing secrets of senders that sign (QuickBooks verifier tokens, Standard
+    # Webhooks) are kept in the connection's metadata under "webhook_secrets".
+    secrets = connection.metadata.get("webhook_secrets") or []
+    return [s for s in secrets if isinstance(s, str)]
+
+
+def _security_event(connection: Connection, error: DomainError) -> None:
+    logger.warning("gateway: sender refused on connection %s: %s", connection.pk, error.message)
+    event_record(
+        Event(
+            layer=Layer.GATEWAY,
+            status=EventStatus.REFUSED,
+            connection_id=connection.pk,
+            error_code=error.code,
+            error=error.message,
+        )
+    )

@@ -1,0 +1,72 @@
+"""The pipeline's Celery tasks: one drain per layer, each working on a batch.
+
+Tasks carry no payload: each pops ids from its layer's queue
+(``pipeline.queues``), calls the layer's service once for the batch, and
+pushes what changed to the next layer. The tenant comes in the headers.
+Delivery runs on its own queue, so slow deliveries never starve parsing.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from nexiom.celery import app
+from pipeline import queues
+from pipeline.services.normalize import replicas_normalize
+from pipeline.services.replica import messages_parse
+
+L2, L3, L4, L5 = "l2", "l3", "l4", "l5"
+#: Stable names: sync_history starts a layer by name for a replay (it never imports us).
+TASK_NAMES = {
+    L2: "pipeline.l2_replica",
+    L3: "pipeline.l3_normalize",
+    L4: "pipeline.l4_outbound",
+    L5: "pipeline.l5_deliver",
+}
+
+
+def batch_size(layer: str) -> int:
+    return settings.NEXIOM_PIPELINE_BATCH.get(layer, 100)
+
+
+def enqueue(layer: str, ids: list[int]) -> int:
+    """Queue ids for a layer of the current tenant (starting its drain if none runs)."""
+    task = app.tasks[TASK_NAMES[layer]]
+    return queues.layer_push(layer, ids, send=lambda: task.apply_async())
+
+
+def _drain(layer: str, work, next_layer: str | None) -> int:
+    ids = queues.layer_pop(layer, limit=batch_size(layer))
+    task = app.tasks[TASK_NAMES[layer]]
+    if not ids:
+        queues.layer_drain_done(layer, send=lambda: task.apply_async())
+        return 0
+    produced = work(ids)
+    if next_layer and produced:
+        enqueue(next_layer, produced)
+    task.apply_async()  # more may be waiting; an empty pop releases the flag
+    return len(ids)
+
+
+@app.task(name=TASK_NAMES[L2])
+def l2_replica() -> int:
+    return _drain(L2, lambda ids: messages_parse(message_ids=ids), L3)
+
+
+@app.task(name=TASK_NAMES[L3])
+def l3_normalize() -> int:
+    return _drain(L3, lambda ids: replicas_normalize(replica_ids=ids), L4)
+
+
+@app.task(name=TASK_NAMES[L4])
+def l4_outbound() -> int:
+    from pipeline.services.outbound import canonicals_route
+
+    return _drain(L4, lambda ids: canonicals_route(canonical_ids=ids), L5)
+
+
+@app.task(name=TASK_NAMES[L5])
+def l5_deliver() -> int:
+    from pipeline.services.delivery import deliveries_send
+
+    return _drain(L5, lambda ids: deliveries_send(delivery_ids=ids), None)

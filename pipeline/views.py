@@ -1,0 +1,63 @@
+"""``POST /hooks/<token>`` on a tenant's host: the pipeline's front door (L1)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from nexiom.errors import DomainError
+from pipeline.errors import HookUnknown, MediaTypeRefused, MessageTooLarge
+from pipeline.services.gateway import inbound_for, message_ingest
+from pipeline.services.hooks import hook_resolve
+from pipeline.tasks import L2, enqueue
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt  # senders are systems, not browsers; the token and the sender check guard it
+@require_POST
+def hook_receive(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        connection = hook_resolve(token=token)
+        inbound = inbound_for(connection)
+    except HookUnknown:
+        return HttpResponse("Not found.\n", status=404, content_type="text/plain")
+    try:
+        raw = _body(request)
+        content_type = request.content_type or ""
+        if content_type not in inbound.content_types:
+            raise MediaTypeRefused(
+                f"Send {' or '.join(inbound.content_types)}, not {content_type or 'nothing'}."
+            )
+        ingested = message_ingest(
+            connection=connection,
+            raw=raw,
+            content_type=content_type,
+            headers=request.headers,
+            enqueue=lambda ids: enqueue(L2, ids),
+        )
+    except DomainError as error:
+        body, refusal_type = inbound.refusal(message=error.message, status=error.status)
+        return HttpResponse(body, status=error.status, content_type=refusal_type)
+    return HttpResponse(ingested.accepted.ack_body, content_type=ingested.accepted.ack_content_type)
+
+
+def _body(request: HttpRequest) -> bytes:
+    """The body, refused with 413 before it is read when it is larger than allowed."""
+    limit = settings.NEXIOM_HOOK_MAX_BYTES
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    try:
+        length = int(declared)
+    except ValueError:
+        length = 0
+    if length > limit:
+        raise MessageTooLarge(f"A message may hold at most {limit} bytes.")
+    # Read at most limit+1 bytes: a chunked body without a length is capped too.
+    raw = request.read(limit + 1)
+    if len(raw) > limit:
+        raise MessageTooLarge(f"A message may hold at most {limit} bytes.")
+    return raw
