@@ -216,13 +216,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "connectors.health_sweep",
         "schedule": 60.0,
     },
+    # Whatever a pipeline layer still owes (lost with Redis, or a retry come due).
+    "pipeline.sweep": {
+        "task": "pipeline.sweep",
+        "schedule": 10.0,
+    },
 }
 # Tenant rows are looked up per task; cache them briefly per worker process.
 # The status is not taken from this cache: the gate below reads it at every
 # task start, parks a suspended tenant's tasks and re-sends them on reactivation.
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
 # Deliveries run on their own queue, so slow targets never starve parsing.
-CELERY_TASK_ROUTES = {"pipeline.l5_deliver": {"queue": "delivery"}}
+CELERY_TASK_ROUTES = {
+    "pipeline.l5_deliver": {"queue": "delivery"},
+    "pipeline.l5_later": {"queue": "delivery"},
+}
 
 # --- Pipeline ----------------------------------------------------------------
 # How many ids each layer's task takes at once (pipeline/tasks.py).
@@ -230,6 +238,13 @@ NEXIOM_PIPELINE_BATCH = {"l2": 50, "l3": 200, "l4": 200, "l5": 100}
 # The largest message /hooks/<token> accepts (Outbound Messages carry at most 100
 # notifications, far below this); larger ones get 413 before being read.
 NEXIOM_HOOK_MAX_BYTES = env_int("NEXIOM_HOOK_MAX_BYTES", 2 * 1024 * 1024)
+# How long a provider's "per minute" lasts for the shared limiter (pipeline/limiter.py);
+# only benchmarks shorten it, together with the sandbox's --rate-window.
+NEXIOM_RATE_LIMIT_MINUTE_SECONDS = env_int("NEXIOM_RATE_LIMIT_MINUTE_SECONDS", 60)
+# Deliveries: transient failures are retried this many times (backoff with full
+# jitter, at most DELAY_MAX seconds apart), then dead-lettered.
+NEXIOM_DELIVERY_MAX_ATTEMPTS = env_int("NEXIOM_DELIVERY_MAX_ATTEMPTS", 8)
+NEXIOM_DELIVERY_DELAY_MAX = env_int("NEXIOM_DELIVERY_DELAY_MAX", 15 * 60)
 NEXIOM_TASK_TENANT_GATE = "tenants.parking.tenant_task_admit"
 
 # --- Auth and the Desk ---------------------------------------------------------

@@ -147,6 +147,8 @@ class CanonicalRecord(models.Model):
     data = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.VALID)
     error = models.TextField(blank=True)
+    #: The version L4 last routed; behind ``source_version`` means L4 still owes it.
+    routed_version = models.CharField(max_length=64, blank=True)
     updated = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -173,6 +175,8 @@ class Delivery(models.Model):
     delivered_version = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    #: A worker delivering it holds it until then; a worker that died lets it go.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     #: The idempotency key of the create (QuickBooks requestid), fixed per source version.
     request_id = models.CharField(max_length=50, blank=True)
     target_id = models.CharField(max_length=64, blank=True)

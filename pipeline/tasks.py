@@ -69,4 +69,47 @@ def l4_outbound() -> int:
 def l5_deliver() -> int:
     from pipeline.services.delivery import deliveries_send
 
-    return _drain(L5, lambda ids: deliveries_send(delivery_ids=ids), None)
+    def work(ids: list[int]) -> list[int]:
+        retries = deliveries_send(delivery_ids=ids)
+        for delivery_id, delay in retries:
+            if delay <= settings.CELERY_MAX_COUNTDOWN_SECONDS:
+                l5_later.apply_async(args=[[delivery_id]], countdown=delay)
+            # longer waits are the sweeper's
+        return []
+
+    return _drain(L5, work, None)
+
+
+@app.task(name="pipeline.l5_later")
+def l5_later(delivery_ids: list[int]) -> int:
+    """A retry's time has come: queue the deliveries again (they carry only ids)."""
+    return enqueue(L5, delivery_ids)
+
+
+@app.task(name="pipeline.sweep", tenant_required=False)
+def sweep() -> int:
+    """Beat: one tenant sweep per active tenant (sent from its schema)."""
+    from django_tenants.utils import tenant_context
+
+    from tenants.selectors import tenants_active
+
+    sent = 0
+    for tenant in tenants_active():
+        with tenant_context(tenant):
+            sweep_tenant.delay()
+        sent += 1
+    return sent
+
+
+@app.task(name="pipeline.sweep_tenant")
+def sweep_tenant() -> dict[str, int]:
+    """Queue again whatever a layer still owes (see pipeline.services.sweep)."""
+    from pipeline.services.sweep import pipeline_owed
+
+    owed = pipeline_owed()
+    return {
+        "messages": enqueue(L2, owed.messages),
+        "replicas": enqueue(L3, owed.replicas),
+        "canonicals": enqueue(L4, owed.canonicals),
+        "deliveries": enqueue(L5, owed.deliveries),
+    }

@@ -18,6 +18,9 @@ from tenants.services import public_tenant_ensure, tenant_provision
 from tests.idp import LoopbackIdP, free_port
 from vault.audit import AUDIT_DATABASE
 
+#: The sandboxes as session fixtures (qbo, sf, revenova and their *_sandbox processes).
+pytest_plugins = ["tests.sandboxes"]
+
 TENANT_SLUGS = ("alpha", "beta")
 
 
@@ -30,6 +33,17 @@ def pytest_collection_modifyitems(items) -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    own_setup = None
+    if not connections["default"].settings_dict["NAME"].startswith("test_"):
+        # pytest-django creates the test database only when a selected test asks for
+        # `db`; committed-data tests (live server, Celery worker) reach it through
+        # django_db_blocker alone. Never let them write into DATABASE_URL's database.
+        from django.test.utils import setup_databases
+
+        with django_db_blocker.unblock():
+            own_setup = setup_databases(
+                verbosity=0, interactive=False, aliases={"default", AUDIT_DATABASE}
+            )
     with django_db_blocker.unblock():
         public_tenant_ensure()
         for slug in TENANT_SLUGS:
@@ -48,6 +62,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+        if own_setup is not None:
+            from django.test.utils import teardown_databases
+
+            teardown_databases(own_setup, verbosity=0)
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ import requests
 
 from connectors.errors import Transient
 from connectors.quickbooks.client import QuickBooksClient
+from connectors.quickbooks.delivery import QuickBooksDelivery
 from connectors.quickbooks.outbound import QuickBooksOutbound
 from connectors.quickbooks.webhooks import QuickBooksWebhooks
 from connectors.sdk import (
@@ -102,6 +103,11 @@ class QuickBooks(Connector):
     #: Layer 4 (invoices, customers) and inbound webhooks (intuit-signature, Q41-Q44).
     outbound: ClassVar[Any] = QuickBooksOutbound()
     webhooks: ClassVar[Any] = QuickBooksWebhooks()
+    #: Layer 5: invoices created once (requestid), customers found or created first.
+    deliverer: ClassVar[Any] = QuickBooksDelivery()
+    #: 500 requests/min and 10 in flight per realm (Q24, Q26); the engine stays below them.
+    rate_limit: ClassVar[tuple[int, int] | None] = (500, 10)
+    rate_limit_account: ClassVar[str] = "realmId"
 
     def test(self, client: Client) -> dict[str, Any]:
         realm = client.metadata.get("realmId", "")

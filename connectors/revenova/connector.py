@@ -27,6 +27,7 @@ from connectors.salesforce.connector import (
     limits_check,
     salesforce_environments,
 )
+from connectors.salesforce.inbound import OutboundMessageInbound
 from connectors.salesforce.outbound_messages import org_id_matches
 from connectors.sdk import ApiKey, AppCredentials, Client, Connector, Field
 
@@ -138,6 +139,8 @@ class Revenova(Connector):
     fixtures_dir: ClassVar[Path | None] = Path(__file__).resolve().parent / "fixtures"
     parser: ClassVar[Any] = RevenovaReplicaParser()
     mapper: ClassVar[Any] = RevenovaMapper()
+    #: Layer 1: Outbound Messages, recognised by the org id they carry (S19-S21).
+    inbound: ClassVar[Any] = OutboundMessageInbound()
 
     def test(self, client: Client) -> dict[str, Any]:
         return limits_check(client)

@@ -21,8 +21,10 @@ when the provider sends no ``Retry-After``, ``default_retry_after``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 import requests
@@ -62,6 +64,7 @@ class Client:
         reauthenticate: Callable[[requests.Session], None] | None = None,
         provider: str = "the provider",
         metadata: Mapping[str, str] | None = None,
+        throttle: Callable[[], AbstractContextManager] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = session
@@ -70,6 +73,8 @@ class Client:
         self.provider = provider
         #: Non-secret facts of the connection (realm id, instance URL) for building paths.
         self.metadata = dict(metadata or {})
+        #: Held around every request: the engine's shared per-account limiter.
+        self._throttle = throttle or contextlib.nullcontext
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -102,7 +107,8 @@ class Client:
     def _send(self, method: str, path: str, kwargs: dict[str, Any]) -> requests.Response:
         url = self.url(path)
         try:
-            return self.session.request(method, url, **kwargs)
+            with self._throttle():
+                return self.session.request(method, url, **kwargs)
         except requests.Timeout as exc:
             raise Transient(f"{self.provider} did not answer {method} {path} in time.") from exc
         except requests.RequestException as exc:

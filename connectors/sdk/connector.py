@@ -61,6 +61,12 @@ class Connector:
     webhooks: ClassVar[Any] = None
     #: L1: how the gateway recognises and acknowledges this system's messages.
     inbound: ClassVar[Any] = None
+    #: L5: how records are brought to this system (creates with idempotency keys).
+    deliverer: ClassVar[Any] = None
+    #: Requests per minute and in flight the provider allows per account (None: no limit);
+    #: the engine's shared limiter keeps below them. ``rate_limit_account`` names the account.
+    rate_limit: ClassVar[tuple[int, int] | None] = None
+    rate_limit_account: ClassVar[str] = ""
 
     def environment(self, key: str) -> Environment:
         for environment in self.environments:

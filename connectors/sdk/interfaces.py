@@ -117,3 +117,41 @@ class Inbound(Protocol):
     ) -> InboundAccepted: ...
 
     def refusal(self, *, message: str, status: int) -> tuple[bytes, str]: ...
+
+
+@dataclass(frozen=True)
+class DeliveryTarget:
+    """Where a record landed at the target: its id there, a human reference, its version."""
+
+    target_id: str
+    reference: str = ""
+    version: str = ""
+
+
+class CrossReferences(Protocol):
+    """The engine's memory of which target id a source id became (per target connection)."""
+
+    def get(self, object_type: str, source_id: str) -> str | None: ...
+
+    def put(self, object_type: str, source_id: str, target_id: str) -> None: ...
+
+
+class Deliverer(Protocol):
+    """L5: bring one canonical record to the target through the authenticated client.
+
+    Creates carry an idempotency key the target honours, so calling this twice
+    for the same record version changes nothing the second time. Failures
+    are the client's domain errors (``RateLimited``, ``Transient``,
+    ``NeedsReauth``, ``Permanent``); the engine decides about retries.
+    """
+
+    def deliver(
+        self,
+        client: Any,
+        canonical: Any,
+        *,
+        mapping: Mapping[str, Any],
+        tenant: str,
+        current: DeliveryTarget | None,
+        xrefs: CrossReferences,
+    ) -> DeliveryTarget: ...

@@ -57,7 +57,12 @@ def credentials_store(*, connection: Connection, secrets: dict[str, Any]) -> Non
 
 
 def client_build(
-    *, connector: Connector, connection: Connection, secrets: dict[str, Any], reauthenticate
+    *,
+    connector: Connector,
+    connection: Connection,
+    secrets: dict[str, Any],
+    reauthenticate,
+    throttle=None,
 ) -> Client:
     session = pooled_session()
     if secrets:
@@ -70,11 +75,12 @@ def client_build(
         reauthenticate=reauthenticate,
         provider=connector.name,
         metadata=connection.metadata,
+        throttle=throttle,
     )
 
 
 def connection_client(
-    *, connection: Connection, reason: str = "call the provider", actor=None
+    *, connection: Connection, reason: str = "call the provider", actor=None, throttle=None
 ) -> Client:
     """An authenticated client for the connection: refreshes once when the provider says expired.
 
@@ -97,5 +103,9 @@ def connection_client(
         state["fingerprint"] = fresh.access_fingerprint
 
     return client_build(
-        connector=connector, connection=connection, secrets=secrets, reauthenticate=reauthenticate
+        connector=connector,
+        connection=connection,
+        secrets=secrets,
+        reauthenticate=reauthenticate,
+        throttle=throttle,
     )

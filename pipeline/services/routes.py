@@ -11,7 +11,13 @@ from connectors.registry import connector_get
 from pipeline.errors import RouteInvalid
 from pipeline.models import Route
 
-_MAPPING_KEYS = {"items", "tax_code", "terms", "tax_codes"}
+_MAPPING_KEYS = {"items", "tax_code", "tax_codes", "default_terms_id"}
+
+
+def _item_id(value: Any) -> bool:
+    if isinstance(value, dict):
+        value = value.get("value")
+    return isinstance(value, str | int) and not isinstance(value, bool) and str(value) != ""
 
 
 def _check(*, source: Connection, target: Connection, object_type: str, mapping: dict) -> None:
@@ -34,10 +40,11 @@ def _check(*, source: Connection, target: Connection, object_type: str, mapping:
             problems["mapping"] = [f"Unknown keys: {', '.join(sorted(unknown))}."]
         items = mapping.get("items", {})
         if not isinstance(items, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and v for k, v in items.items()
+            isinstance(k, str) and _item_id(v) for k, v in items.items()
         ):
             problems.setdefault("mapping", []).append(
-                '"items" maps line kinds to target item ids, e.g. {"line_haul": "21"}.'
+                '"items" maps line kinds to target item ids, e.g. {"line_haul": "21"} or '
+                '{"line_haul": {"value": "21", "name": "Linehaul"}}.'
             )
     if problems:
         raise RouteInvalid("The route is not valid.", fields=problems)

@@ -1,0 +1,111 @@
+"""A committed tenant wired end to end, and a real Celery worker consuming the pipeline.
+
+The worker has its own database connection, so the tenant's data is
+committed (no test transaction) and the tenant is dropped when the module
+ends. Pipeline Redis queues and task queues are the test broker's.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from accounts.models import User
+from accounts.roles import Role
+from accounts.services import user_role_set
+from connectors.models import Connection
+from nexiom.celery import app
+from pipeline.models import Route
+from pipeline.services.hooks import hook_issue
+from pipeline.services.routes import route_create
+from tenants.models import Tenant
+from tenants.services import tenant_provision
+from tests.connectors.flows import connect
+
+FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "revenova" / "fixtures"
+ORG_ID = "00D5e000000KqTzEAK"
+MAPPING = {
+    "items": {
+        "line_haul": {"value": "21", "name": "Linehaul"},
+        "fuel_surcharge": {"value": "22", "name": "Fuel Surcharge"},
+        "accessorial": {"value": "23", "name": "Accessorials"},
+        "discount": {"value": "24", "name": "Discounts"},
+    },
+    "tax_code": "TAX",
+}
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what or condition}")
+
+
+@pytest.fixture(scope="module")
+def pipeline_worker(django_db_setup, django_db_blocker):
+    default, delivery = f"tests-{uuid.uuid4().hex[:8]}", f"tests-delivery-{uuid.uuid4().hex[:8]}"
+    saved_routes = app.conf.task_routes
+    app.conf.task_default_queue = default
+    app.conf.task_routes = {
+        "pipeline.l5_deliver": {"queue": delivery},
+        "pipeline.l5_later": {"queue": delivery},
+    }
+    with (
+        django_db_blocker.unblock(),
+        start_worker(app, pool="solo", perform_ping_check=False, queues=[default, delivery]) as w,
+    ):
+        yield w
+    app.conf.task_routes = saved_routes
+    app.conf.task_default_queue = "celery"
+
+
+class Wired:
+    """The committed tenant ``pipe``: a Revenova source, a connected QuickBooks target,
+    a route between them and the source's ingest URL."""
+
+    def __init__(self, tenant: Tenant, revenova: Connection, books: Connection, route: Route, hook):
+        self.tenant, self.revenova, self.books, self.route = tenant, revenova, books, route
+        self.hook_path = "/" + hook.url.split("/", 3)[3]
+
+    def post(self, body: bytes, content_type: str = "text/xml; charset=utf-8"):
+        return Client(HTTP_HOST="pipe.localhost").post(
+            self.hook_path, body, content_type=content_type
+        )
+
+
+@pytest.fixture(scope="module")
+def wired(pipeline_worker, qbo_sandbox, django_db_blocker):
+    with django_db_blocker.unblock():
+        tenant = tenant_provision(slug="pipe", name="Pipe Freight").tenant
+        try:
+            with schema_context(tenant.schema_name):
+                editor = User.objects.create(username="ed", oidc_sub="sub-ed", is_staff=True)
+                user_role_set(user=editor, role=Role.EDITOR)
+                revenova = Connection.objects.create(
+                    connector="revenova",
+                    name="TMS",
+                    status=Connection.Status.CONNECTED,
+                    metadata={"org_id": ORG_ID},
+                )
+            client = Client(HTTP_HOST="pipe.localhost")
+            with schema_context(tenant.schema_name):
+                client.force_login(editor)
+            books = connect(tenant, client, qbo_sandbox, connector="quickbooks", name="Books")
+            with schema_context(tenant.schema_name):
+                route = route_create(
+                    name="Invoices to QuickBooks", source=revenova, target=books, mapping=MAPPING
+                )
+                hook = hook_issue(connection=revenova)
+            yield Wired(tenant, revenova, books, route, hook)
+        finally:
+            Tenant.objects.get(pk=tenant.pk).delete(force_drop=True)
