@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_SLUG ?= demo
 BASE_DOMAIN ?= $(or $(NEXIOM_BASE_DOMAIN),localhost)
 
-.PHONY: help venv services idp-deps test-deps up migrate demo test lint bench format clean
+.PHONY: help venv services idp-deps test-deps up migrate demo-tenant demo test lint bench format clean
 
 help:
 	@echo "make up     - install, migrate, provision the demo tenant, run web+worker+beat+flower+idp"
 	@echo "make test   - run the whole test suite with coverage"
-	@echo "make lint   - ruff, hadolint, GitHub workflow schemas"
+	@echo "make demo   - (with make up running) post the sample Revenova messages, show what reached QuickBooks"
+	@echo "make lint   - ruff, import layers, hadolint, GitHub workflow schemas"
 	@echo "make bench  - benchmarks under tests/benchmarks (prints figures)"
 
 $(STAMP): pyproject.toml
@@ -31,11 +32,11 @@ migrate: services
 	$(PY) manage.py platform_bootstrap
 	$(PY) manage.py migrate_schemas --tenant --verbosity 0
 
-demo: migrate
+demo-tenant: migrate
 	$(PY) manage.py provision_tenant $(DEMO_SLUG) --name "Demo Freight Co"
 	$(PY) manage.py breakglass_superuser --tenant $(DEMO_SLUG) --username breakglass --email breakglass@$(DEMO_SLUG).$(BASE_DOMAIN)
 
-up: demo idp-deps
+up: demo-tenant idp-deps
 	@echo ""
 	@echo "  Demo Desk:        http://$(DEMO_SLUG).$(BASE_DOMAIN):8000/admin/"
 	@echo "  Platform admin:   http://$(BASE_DOMAIN):8000/admin/"
@@ -47,6 +48,11 @@ up: demo idp-deps
 	@echo "  Ctrl-C stops everything."
 	@echo ""
 	DEMO_SLUG=$(DEMO_SLUG) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start
+
+# With `make up` running: the sample Outbound Messages go to the demo tenant's
+# ingest URL, and what reached the QuickBooks sandbox is printed.
+demo: venv
+	$(PY) manage.py demo_run --tenant $(DEMO_SLUG)
 
 # The development OpenID provider (npm oidc-provider, pinned in
 # scripts/dev_oidc_provider): `make up` runs it, the login tests start it too.

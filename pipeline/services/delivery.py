@@ -42,8 +42,12 @@ from sync_history.services import Event, events_record
 
 logger = logging.getLogger(__name__)
 
-CLAIM = timedelta(minutes=5)
 BACKOFF_BASE = 1.0
+
+
+def claim_lease() -> timedelta:
+    """How long a claim holds (``NEXIOM_DELIVERY_CLAIM_SECONDS``, 5 minutes by default)."""
+    return timedelta(seconds=settings.NEXIOM_DELIVERY_CLAIM_SECONDS)
 
 
 class BatchCrossReferences:
@@ -94,7 +98,7 @@ def deliveries_claim(*, delivery_ids: list[int]) -> list[Delivery]:
             .select_related("route", "route__target", "canonical", "canonical__replica")
             .order_by("pk")
         )
-        Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(claimed_until=now + CLAIM)
+        Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(claimed_until=now + claim_lease())
     return rows
 
 
@@ -177,7 +181,12 @@ def _deliver_to(target, deliveries: list[Delivery], xrefs, events: list[Event]) 
                 xrefs=xrefs,
             )
         except RateLimited as error:
-            wait = error.retry_after if error.retry_after is not None else None
+            # Retry-After is honoured, but never past the retry window (DELAY_MAX).
+            wait = (
+                min(error.retry_after, settings.NEXIOM_DELIVERY_DELAY_MAX)
+                if error.retry_after is not None
+                else None
+            )
             _failed(delivery, error, events, wait=wait, started=started, count_attempt=False)
         except NeedsReauth as error:
             _failed(delivery, error, events, dead=True, started=started)

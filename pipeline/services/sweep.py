@@ -14,14 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
 from pipeline.models import CanonicalRecord, Delivery, InboundMessage, ReplicaRecord
 from pipeline.services.outbound import deliveries_due_filter
 
-#: Rows younger than this are in flight, not lost.
-GRACE = timedelta(seconds=20)
 LIMIT = 5000
 
 
@@ -35,7 +34,8 @@ class Owed:
 
 def pipeline_owed(*, now=None) -> Owed:
     now = now or timezone.now()
-    settled = now - GRACE
+    # Rows younger than NEXIOM_SWEEP_GRACE_SECONDS are in flight, not lost.
+    settled = now - timedelta(seconds=settings.NEXIOM_SWEEP_GRACE_SECONDS)
     messages = InboundMessage.objects.filter(
         status=InboundMessage.Status.STORED, received_at__lte=settled
     ).values_list("pk", flat=True)[:LIMIT]
