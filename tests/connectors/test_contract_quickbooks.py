@@ -14,7 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from connectors.errors import Permanent
-from connectors.sdk.testing import ConnectorContract, SandboxProcess, StrictHTTPMock
+from connectors.sdk.contract import ConnectorContract
+from connectors.sdk.testing import SandboxProcess, StrictHTTPMock
 
 QBO_401 = {
     "warnings": None,

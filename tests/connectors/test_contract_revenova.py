@@ -16,7 +16,8 @@ from connectors.revenova.sandbox.app import (
     DEFAULT_USERNAME,
 )
 from connectors.salesforce.sandbox.platform import DEFAULT_ORG_ID
-from connectors.sdk.testing import ConnectorContract, SandboxProcess
+from connectors.sdk.contract import ConnectorContract
+from connectors.sdk.testing import SandboxProcess
 
 INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 

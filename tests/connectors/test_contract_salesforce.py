@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.sdk.testing import ConnectorContract, SandboxProcess
+from connectors.sdk.contract import ConnectorContract
+from connectors.sdk.testing import SandboxProcess
 
 INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 

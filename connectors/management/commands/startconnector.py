@@ -4,7 +4,7 @@ Writes a new connector that passes the standard connector suite as written:
 the package (``connector.py`` with an ``ApiKey`` or ``OAuth2`` credential,
 ``client.py``, and ``sandbox/``, a small aiohttp sandbox on
 ``connectors.sandbox_kit``) and its test module inheriting
-``connectors.sdk.testing.ConnectorContract``. The files come from the
+``connectors.sdk.contract.ConnectorContract``. The files come from the
 templates in ``connectors/sdk/skeleton/`` (its README lists the placeholders).
 
 By default the package is ``connectors/<name>/`` and the test
@@ -47,7 +47,7 @@ def _test_imports(*, package: str, class_name: str) -> str:
     like ``connectors.sdk``: one block, sorted by module. Elsewhere it is
     third-party to this project's ruff configuration, so its block comes first.
     """
-    suite = "from connectors.sdk.testing import ConnectorContract"
+    suite = "from connectors.sdk.contract import ConnectorContract"
     own = [
         f"from {package}.connector import {class_name}",
         f"from {package}.sandbox.app import {{names}}",
