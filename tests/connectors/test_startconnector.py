@@ -167,6 +167,7 @@ def test_inside_the_repository_the_files_lint_clean_where_they_would_go(tmp_path
         (tmp_path / package).mkdir(parents=True, exist_ok=True)
         (tmp_path / package / "__init__.py").write_text("")
     (tmp_path / "connectors" / "sdk" / "testing.py").write_text("")
+    (tmp_path / "connectors" / "sdk" / "contract.py").write_text("")
     texts = {Path("connectors/acme_tms") / path: text for path, text in files["package"].items()}
     texts[Path("tests/connectors/test_contract_acme_tms.py")] = files["test"]
     for path, text in texts.items():
