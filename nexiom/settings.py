@@ -245,6 +245,10 @@ NEXIOM_RATE_LIMIT_MINUTE_SECONDS = env_int("NEXIOM_RATE_LIMIT_MINUTE_SECONDS", 6
 # jitter, at most DELAY_MAX seconds apart), then dead-lettered.
 NEXIOM_DELIVERY_MAX_ATTEMPTS = env_int("NEXIOM_DELIVERY_MAX_ATTEMPTS", 8)
 NEXIOM_DELIVERY_DELAY_MAX = env_int("NEXIOM_DELIVERY_DELAY_MAX", 15 * 60)
+# A worker sending a batch holds its deliveries this long; one that died lets them go
+# then, and the sweeper (which leaves rows younger than SWEEP_GRACE alone) sends them again.
+NEXIOM_DELIVERY_CLAIM_SECONDS = env_int("NEXIOM_DELIVERY_CLAIM_SECONDS", 5 * 60)
+NEXIOM_SWEEP_GRACE_SECONDS = env_int("NEXIOM_SWEEP_GRACE_SECONDS", 20)
 NEXIOM_TASK_TENANT_GATE = "tenants.parking.tenant_task_admit"
 
 # --- Auth and the Desk ---------------------------------------------------------

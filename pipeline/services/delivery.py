@@ -98,7 +98,9 @@ def deliveries_claim(*, delivery_ids: list[int]) -> list[Delivery]:
             .select_related("route", "route__target", "canonical", "canonical__replica")
             .order_by("pk")
         )
-        Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(claimed_until=now + claim_lease())
+        Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(
+            claimed_until=now + claim_lease()
+        )
     return rows
 
 

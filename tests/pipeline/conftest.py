@@ -7,9 +7,10 @@ ends. Pipeline Redis queues and task queues are the test broker's.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -73,20 +74,31 @@ class Wired:
     """The committed tenant ``pipe``: a Revenova source, a connected QuickBooks target,
     a route between them and the source's ingest URL."""
 
-    def __init__(self, tenant: Tenant, revenova: Connection, books: Connection, route: Route, hook):
+    def __init__(
+        self,
+        tenant: Tenant,
+        revenova: Connection,
+        books: Connection,
+        route: Route,
+        hook,
+        host: str = "pipe.localhost",
+    ):
         self.tenant, self.revenova, self.books, self.route = tenant, revenova, books, route
+        self.host = host
         self.hook_path = "/" + hook.url.split("/", 3)[3]
 
-    def post(self, body: bytes, content_type: str = "text/xml; charset=utf-8"):
-        return Client(HTTP_HOST="pipe.localhost").post(
-            self.hook_path, body, content_type=content_type
+    def post(self, body: bytes, content_type: str = "text/xml; charset=utf-8", path: str = ""):
+        return Client(HTTP_HOST=self.host).post(
+            path or self.hook_path, body, content_type=content_type
         )
 
 
-@pytest.fixture(scope="module")
-def wired(pipeline_worker, qbo_sandbox, django_db_blocker):
+@contextlib.contextmanager
+def wire(slug: str, qbo_sandbox, django_db_blocker) -> Iterator[Wired]:
+    """A committed tenant ``slug`` wired Revenova → QuickBooks sandbox; dropped afterwards."""
     with django_db_blocker.unblock():
-        tenant = tenant_provision(slug="pipe", name="Pipe Freight").tenant
+        tenant = tenant_provision(slug=slug, name=f"{slug.title()} Freight").tenant
+        host = f"{slug}.localhost"
         try:
             with schema_context(tenant.schema_name):
                 editor = User.objects.create(username="ed", oidc_sub="sub-ed", is_staff=True)
@@ -97,7 +109,7 @@ def wired(pipeline_worker, qbo_sandbox, django_db_blocker):
                     status=Connection.Status.CONNECTED,
                     metadata={"org_id": ORG_ID},
                 )
-            client = Client(HTTP_HOST="pipe.localhost")
+            client = Client(HTTP_HOST=host)
             with schema_context(tenant.schema_name):
                 client.force_login(editor)
             books = connect(tenant, client, qbo_sandbox, connector="quickbooks", name="Books")
@@ -106,6 +118,29 @@ def wired(pipeline_worker, qbo_sandbox, django_db_blocker):
                     name="Invoices to QuickBooks", source=revenova, target=books, mapping=MAPPING
                 )
                 hook = hook_issue(connection=revenova)
-            yield Wired(tenant, revenova, books, route, hook)
+            yield Wired(tenant, revenova, books, route, hook, host=host)
         finally:
             Tenant.objects.get(pk=tenant.pk).delete(force_drop=True)
+
+
+@pytest.fixture(scope="module")
+def wired(pipeline_worker, qbo_sandbox, django_db_blocker):
+    with wire("pipe", qbo_sandbox, django_db_blocker) as wired:
+        yield wired
+
+
+@pytest.fixture
+def fresh(wired, qbo, settings, django_db_blocker):
+    """``wired`` with its pipeline emptied, the sandbox's faults cleared, retries quick
+    (at most 1 s apart, 5 attempts), the sweeper taking rows at once, and the shared
+    limiter's "minute" one second long (the sandbox enforces no limit here)."""
+    from tests.pipeline.support import pipeline_reset
+
+    settings.NEXIOM_DELIVERY_DELAY_MAX = 1
+    settings.NEXIOM_DELIVERY_MAX_ATTEMPTS = 5
+    settings.NEXIOM_SWEEP_GRACE_SECONDS = 0
+    settings.NEXIOM_RATE_LIMIT_MINUTE_SECONDS = 1
+    qbo.http.delete(qbo.url("/__sandbox__/faults"), timeout=5)
+    with django_db_blocker.unblock():
+        pipeline_reset(wired)
+        yield wired
