@@ -113,3 +113,20 @@ def sweep_tenant() -> dict[str, int]:
         "canonicals": enqueue(L4, owed.canonicals),
         "deliveries": enqueue(L5, owed.deliveries),
     }
+
+
+@app.task(name="pipeline.replay")
+def replay(layer: str, record_ids: list[int]) -> dict[str, int]:
+    """Replay records from a layer (sync_history sends this by name; ids only)."""
+    from pipeline.services.replay import records_replay
+
+    queued = records_replay(layer=layer, record_ids=record_ids)
+    return {name: enqueue(name, ids) for name, ids in queued.items()}
+
+
+@app.task(name="pipeline.discard")
+def discard(record_ids: list[int]) -> int:
+    """Stop retrying the records' deliveries (they become dead letters)."""
+    from pipeline.services.replay import records_discard
+
+    return records_discard(record_ids=record_ids)
