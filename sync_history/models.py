@@ -29,6 +29,7 @@ class EventStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     DEAD = "dead", "Dead letter"
     REFUSED = "refused", "Refused (security)"
+    REPLAY = "replay", "Replay requested"
 
 
 class SyncEvent(models.Model):

@@ -65,3 +65,65 @@ def events_record(events: Iterable[Event]) -> int:
 
 def event_record(event: Event) -> None:
     events_record([event])
+
+
+# --- replay and discard: started in the pipeline by stable task names ---------------------------
+
+#: The layers a record can be replayed from, and the pipeline's task for it. sync_history sits
+#: below the pipeline and never imports it: it sends these tasks by name, with ids only.
+REPLAYABLE = ("replica", "normalize", "outbound", "delivery")
+REPLAY_TASK = "pipeline.replay"
+DISCARD_TASK = "pipeline.discard"
+
+
+def history_replay(*, record_ids: list[int], layer: str, actor=None) -> int:
+    """Replay the records from ``layer``; returns how many records were sent."""
+    from nexiom.celery import app
+    from sync_history.errors import ReplayInvalid
+
+    if layer not in REPLAYABLE:
+        raise ReplayInvalid(
+            f"Replay from one of {', '.join(REPLAYABLE)}, not {layer!r}.",
+            fields={"layer": [f"Choose one of {', '.join(REPLAYABLE)}."]},
+        )
+    ids = sorted({int(i) for i in record_ids if i is not None})
+    if not ids:
+        raise ReplayInvalid("No record to replay.", fields={"ids": ["Select records."]})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        app.send_task(REPLAY_TASK, args=[layer, chunk])
+    events_record(
+        Event(
+            layer=Layer(layer),
+            status=EventStatus.REPLAY,
+            record_id=record_id,
+            detail={"replay": layer, "by": _who(actor)},
+        )
+        for record_id in ids
+    )
+    return len(ids)
+
+
+def history_discard(*, record_ids: list[int], actor=None) -> int:
+    from nexiom.celery import app
+
+    ids = sorted({int(i) for i in record_ids if i is not None})
+    if ids:
+        app.send_task(DISCARD_TASK, args=[ids])
+        events_record(
+            Event(
+                layer=Layer.DELIVERY,
+                status=EventStatus.DEAD,
+                record_id=record_id,
+                error_code="discarded",
+                error=f"Discarded by {_who(actor)}.",
+            )
+            for record_id in ids
+        )
+    return len(ids)
+
+
+def _who(actor) -> str:
+    if actor is None:
+        return "the platform"
+    return getattr(actor, "get_username", lambda: str(actor))()
