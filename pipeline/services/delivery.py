@@ -210,7 +210,21 @@ def _delivered(delivery: Delivery, result: DeliveryTarget, events, started: floa
     delivery.last_status_code = 200
     delivery.next_attempt_at = delivery.claimed_until = None
     delivery.updated = now
-    events.append(_event(delivery, EventStatus.SUCCEEDED, started, reference=result.reference))
+    events.append(
+        _event(
+            delivery,
+            EventStatus.SUCCEEDED,
+            started,
+            reference=result.reference,
+            detail={  # the target's answer, for the lineage
+                "response": {
+                    "target_id": result.target_id,
+                    "reference": result.reference,
+                    "version": result.version,
+                }
+            },
+        )
+    )
 
 
 def _failed(

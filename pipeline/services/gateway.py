@@ -34,6 +34,8 @@ from sync_history.services import Event, event_record
 
 logger = logging.getLogger(__name__)
 
+RAW_PREVIEW = 4096
+
 
 @dataclass(frozen=True)
 class Ingested:
@@ -120,7 +122,13 @@ def _store(connection, raw, content_type, key, accepted) -> tuple[InboundMessage
             status=EventStatus.RECEIVED,
             message_id=message.pk,
             connection_id=connection.pk,
-            detail={"bytes": len(raw), "notifications": len(accepted.delivery_ids)},
+            detail={
+                "bytes": len(raw),
+                "notifications": len(accepted.delivery_ids),
+                # The start of the raw message; the whole one stays in the pipeline's
+                # table until the tenant's retention prunes it.
+                "raw": {"preview": raw[:RAW_PREVIEW].decode("utf-8", "replace")},
+            },
         )
     )
     return message, True

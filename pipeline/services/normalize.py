@@ -60,7 +60,14 @@ def replicas_normalize(*, replica_ids: list[int]) -> list[int]:
                 canonical = connector.mapper.to_canonical(_parsed(replica))
                 row.kind, row.schema_version, row.data = canonical_dump(canonical)
                 row.status, row.error = CanonicalRecord.Status.VALID, ""
-                events.append(_event(replica, EventStatus.SUCCEEDED, reference=_number(row.data)))
+                events.append(
+                    _event(
+                        replica,
+                        EventStatus.SUCCEEDED,
+                        reference=_number(row.data),
+                        detail={"canonical": row.data},  # the lineage's snapshot
+                    )
+                )
             except (DomainError, ValueError) as error:
                 row.kind = row.kind or "unknown"
                 row.status, row.error = CanonicalRecord.Status.INVALID, str(error)[:4000]

@@ -10,6 +10,7 @@ version arriving late, changes nothing.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connectors.canonical import canonical_from_json
+from connectors.canonical import canonical_from_json, dumps_exact
 from connectors.registry import connector_get
 from nexiom.errors import DomainError
 from pipeline.models import CanonicalRecord, Delivery, Route
@@ -70,7 +71,7 @@ def canonicals_route(*, canonical_ids: list[int]) -> list[int]:
                 delivery.attempts, delivery.next_attempt_at, delivery.updated = 0, None, now
                 delivery.last_error = delivery.last_error_code = ""
                 try:
-                    _check(canonical, route)
+                    event.detail["payload"] = _check(canonical, route)
                     delivery.status = Delivery.Status.PENDING
                     event.status = EventStatus.SUCCEEDED
                 except DomainError as error:
@@ -110,17 +111,24 @@ def canonicals_route(*, canonical_ids: list[int]) -> list[int]:
     return [d.pk for d in [*inserts, *updates] if d.status == Delivery.Status.PENDING]
 
 
-def _check(canonical: CanonicalRecord, route: Route) -> None:
+def _check(canonical: CanonicalRecord, route: Route) -> dict:
+    """Build (and so validate) the target payload; returns it for the lineage, JSON-able."""
     target = connector_get(key=route.target.connector)
     if target.outbound is None:
-        return
+        return {}
     record = canonical_from_json(canonical.data)
-    target.outbound.build(
+    request = target.outbound.build(
         record,
         mapping=route.mapping,
         refs={"customer": PENDING_REFERENCE},
         tenant=db_connection.schema_name,
     )
+    # Amounts stay exact text in the snapshot (never floats).
+    return {
+        "method": request.method,
+        "path": request.path,
+        "body": json.loads(dumps_exact(request.body), parse_float=str),
+    }
 
 
 def _event(canonical: CanonicalRecord, route: Route, delivery: Delivery | None) -> Event:

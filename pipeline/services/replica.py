@@ -92,7 +92,11 @@ def _upsert(parsed: list[tuple[InboundMessage, Parsed]], events: list[Event]) ->
             message_id=message.pk,
             connection_id=message.connection_id,
             external_id=record.external_id,
-            detail={"object_type": record.object_type, "version": record.source_version},
+            detail={
+                "object_type": record.object_type,
+                "version": record.source_version,
+                "replica": record.data,  # the layer's output: the lineage's snapshot
+            },
         )
         if row is None:
             row = ReplicaRecord(
