@@ -457,18 +457,40 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", f"Nexiom <no-reply@{NE
 NEXIOM_VAULT_KEYS = env_str("NEXIOM_VAULT_KEYS")
 NEXIOM_VAULT_DEV_KEY_FILE = BASE_DIR / "var" / "vault-dev.keys" if DEBUG else None
 
+# --- Logs and metrics ----------------------------------------------------------
+# NEXIOM_LOG_FORMAT=json: one JSON object per line with the tenant, the Celery task
+# and the correlation id of the record being processed (nexiom/logging_json.py);
+# plain text otherwise (development). Either way through the vault's redaction.
+NEXIOM_LOG_FORMAT = env_str("NEXIOM_LOG_FORMAT", "plain").strip().lower() or "plain"
+if NEXIOM_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(
+        f"NEXIOM_LOG_FORMAT must be plain or json, got {NEXIOM_LOG_FORMAT!r}"
+    )
+# A Celery worker leaves the root logger to LOGGING when logs are JSON.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = NEXIOM_LOG_FORMAT != "json"
+# /metrics (public host only) merges the files every process writes under this
+# directory (prometheus_client's multiprocess mode, PROMETHEUS_MULTIPROC_DIR); without
+# one, it serves this process's own registry (nexiom/metrics_view.py).
+NEXIOM_METRICS_DIR = env_str("NEXIOM_METRICS_DIR") or env_str("PROMETHEUS_MULTIPROC_DIR")
+# Who may scrape /metrics: addresses or networks (CIDR). Loopback only in production,
+# anyone in development; "*" allows everyone.
+NEXIOM_METRICS_ALLOWED_IPS = env_list(
+    "NEXIOM_METRICS_ALLOWED_IPS", ["*"] if DEBUG else ["127.0.0.1", "::1"]
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "nexiom.logging_json.JsonFormatter"},
     },
     # Scrubs token-shaped fields and every value the vault revealed in this process.
     "filters": {"vault_redact": {"()": "vault.redaction.RedactingFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": NEXIOM_LOG_FORMAT,
             "filters": ["vault_redact"],
         },
     },

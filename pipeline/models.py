@@ -90,6 +90,9 @@ class InboundMessage(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     #: Pruned after the tenant's retention; the history keeps the summary.
     pruned_at = models.DateTimeField(null=True, blank=True)
+    #: Minted here (L1); each layer carries it into its history rows, logs and the target's
+    #: request headers (nexiom.correlation).
+    correlation_id = models.CharField(max_length=36, blank=True, default="")
 
     class Meta:
         ordering = ["-received_at", "-pk"]

@@ -54,6 +54,9 @@ class SyncEvent(models.Model):
     error = models.TextField(blank=True)
     next_retry_at = models.DateTimeField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    #: Minted at L1 per inbound message; every row of its lineage, its JSON log lines
+    #: and the requests to the target carry it (nexiom.correlation).
+    correlation_id = models.CharField(max_length=36, blank=True, default="")
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -65,6 +68,7 @@ class SyncEvent(models.Model):
             models.Index(fields=["external_id"]),
             models.Index(fields=["reference"]),
             models.Index(fields=["created"]),
+            models.Index(fields=["correlation_id"]),
         ]
 
     def __str__(self) -> str:

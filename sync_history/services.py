@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
+from nexiom import metrics
+from nexiom.correlation import correlation_current
 from sync_history.models import EventStatus, Layer, SyncEvent
+
+logger = logging.getLogger(__name__)
 
 _ERROR_MAX = 4000
 
@@ -33,6 +39,9 @@ class Event:
     error: str = ""
     next_retry_at: datetime | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    #: The inbound message's id (nexiom.correlation); by default the one bound while the
+    #: layer works on this record.
+    correlation_id: str = field(default_factory=correlation_current)
 
 
 def events_record(events: Iterable[Event]) -> int:
@@ -56,10 +65,24 @@ def events_record(events: Iterable[Event]) -> int:
             error=event.error[:_ERROR_MAX],
             next_retry_at=event.next_retry_at,
             detail=event.detail,
+            correlation_id=event.correlation_id[:36],
         )
         for event in events
     ]
     SyncEvent.objects.bulk_create(rows)
+    if logger.isEnabledFor(logging.DEBUG):
+        for row in rows:
+            logger.debug(
+                "sync %s %s: message %s, record %s, delivery %s",
+                row.layer,
+                row.status,
+                row.message_id,
+                row.record_id,
+                row.delivery_id,
+                extra={"correlation_id": row.correlation_id},
+            )
+    # Counted once committed: a batch rolled back never happened (nexiom.metrics).
+    transaction.on_commit(lambda: metrics.events_observe(rows))
     return len(rows)
 
 
