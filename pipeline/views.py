@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from nexiom.correlation import with_new_correlation
 from nexiom.errors import DomainError
 from pipeline.errors import HookUnknown, MediaTypeRefused, MessageTooLarge
 from pipeline.services.gateway import inbound_for, message_ingest
@@ -20,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 @csrf_exempt  # senders are systems, not browsers; the token and the sender check guard it
 @require_POST
+@with_new_correlation  # the stored message keeps this request's id (L1 mints it)
 def hook_receive(request: HttpRequest, token: str) -> HttpResponse:
     try:
         connection = hook_resolve(token=token)

@@ -31,6 +31,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from connectors.errors import NeedsReauth, Permanent, RateLimited, Transient
+from nexiom.correlation import correlation_current
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ class Client:
     timeout: ClassVar[tuple[float, float]] = (5.0, 60.0)
     #: Seconds to wait after a 429 that carries no Retry-After.
     default_retry_after: ClassVar[float | None] = None
+    #: The header that carries the correlation id of the record being processed
+    #: (nexiom.correlation), so the provider's logs can be matched with ours; None: not sent.
+    correlation_header: ClassVar[str | None] = "X-Correlation-Id"
 
     def __init__(
         self,
@@ -89,6 +93,12 @@ class Client:
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
+        correlation_id = correlation_current()
+        if correlation_id and self.correlation_header:
+            kwargs["headers"] = {
+                **(kwargs.get("headers") or {}),
+                self.correlation_header: correlation_id,
+            }
         response = self._send(method, path, kwargs)
         if self._is_expired(response):
             if self._reauthenticate is None:

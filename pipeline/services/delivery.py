@@ -33,9 +33,11 @@ from connectors.errors import NeedsReauth, RateLimited, RemoteError
 from connectors.registry import connector_get
 from connectors.sdk.interfaces import DeliveryTarget
 from connectors.services import connection_client
+from nexiom.correlation import correlated
 from nexiom.errors import DomainError
 from pipeline.limiter import limit_for, limited
 from pipeline.models import CrossReference, Delivery
+from pipeline.selectors import message_correlations
 from pipeline.services.outbound import deliveries_due_filter
 from sync_history.models import EventStatus, Layer
 from sync_history.services import Event, events_record
@@ -152,6 +154,12 @@ def deliveries_send(*, delivery_ids: list[int]) -> list[tuple[int, float]]:
 def _deliver_to(target, deliveries: list[Delivery], xrefs, events: list[Event]) -> None:
     connector = connector_get(key=target.connector)
     limit = limit_for(connector=connector, connection=target)
+    # Bound per delivery: its events, log lines and requests (X-Correlation-Id) carry it.
+    ids = message_correlations(d.canonical.replica.message_id for d in deliveries)
+
+    def each():
+        return correlated(deliveries, lambda d: ids.get(d.canonical.replica.message_id, ""))
+
     try:
         client = connection_client(
             connection=target,
@@ -159,11 +167,11 @@ def _deliver_to(target, deliveries: list[Delivery], xrefs, events: list[Event]) 
             throttle=(lambda: limited(limit)) if limit else None,
         )
     except DomainError as error:
-        for delivery in deliveries:
+        for delivery in each():
             _failed(delivery, error, events, dead=True)
         return
     schema = db_connection.schema_name
-    for delivery in deliveries:
+    for delivery in each():
         started = time.monotonic()
         delivery.attempts += 1
         try:

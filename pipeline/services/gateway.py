@@ -26,6 +26,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from connectors.models import Connection
 from connectors.registry import connector_get
 from connectors.sdk.interfaces import InboundAccepted
+from nexiom.correlation import correlation_current, correlation_new
 from nexiom.errors import DomainError
 from pipeline.errors import HookUnknown, StoreUnavailable
 from pipeline.models import InboundMessage
@@ -103,6 +104,8 @@ def _store(connection, raw, content_type, key, accepted) -> tuple[InboundMessage
                 body_size=len(raw),
                 dedupe_key=key,
                 notification_count=len(accepted.delivery_ids),
+                # The request's id (pipeline.views), so its log lines match the message's.
+                correlation_id=correlation_current() or correlation_new(),
             )
     except IntegrityError:
         message = InboundMessage.objects.get(connection=connection, dedupe_key=key)
@@ -113,6 +116,7 @@ def _store(connection, raw, content_type, key, accepted) -> tuple[InboundMessage
                 message_id=message.pk,
                 connection_id=connection.pk,
                 detail={"reason": "re-sent: same delivery ids as this message"},
+                correlation_id=message.correlation_id,
             )
         )
         return message, False
@@ -122,6 +126,7 @@ def _store(connection, raw, content_type, key, accepted) -> tuple[InboundMessage
             status=EventStatus.RECEIVED,
             message_id=message.pk,
             connection_id=connection.pk,
+            correlation_id=message.correlation_id,
             detail={
                 "bytes": len(raw),
                 "notifications": len(accepted.delivery_ids),

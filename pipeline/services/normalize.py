@@ -14,8 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.registry import connector_get
+from nexiom.correlation import correlated
 from nexiom.errors import DomainError
 from pipeline.models import CanonicalRecord, ReplicaRecord
+from pipeline.selectors import message_correlations
 from sync_history.models import EventStatus, Layer
 from sync_history.services import Event, events_record
 
@@ -50,7 +52,9 @@ def replicas_normalize(*, replica_ids: list[int]) -> list[int]:
         }
         now = timezone.now()
         inserts, updates, events, valid = [], [], [], []
-        for replica in replicas:
+        # Events made in the loop take the bound id (sync_history.services.Event).
+        ids = message_correlations(replica.message_id for replica in replicas)
+        for replica in correlated(replicas, lambda r: ids.get(r.message_id, "")):
             row = held.get(replica.pk) or CanonicalRecord(replica=replica)
             if row.pk and row.source_version == replica.source_version and row.status == "valid":
                 events.append(_event(replica, EventStatus.SKIPPED, detail={"reason": "unchanged"}))

@@ -21,8 +21,10 @@ from django.utils import timezone
 
 from connectors.canonical import canonical_from_json, dumps_exact
 from connectors.registry import connector_get
+from nexiom.correlation import correlated
 from nexiom.errors import DomainError
 from pipeline.models import CanonicalRecord, Delivery, Route
+from pipeline.selectors import message_correlations
 from sync_history.models import EventStatus, Layer
 from sync_history.services import Event, events_record
 
@@ -53,7 +55,9 @@ def canonicals_route(*, canonical_ids: list[int]) -> list[int]:
         }
         now = timezone.now()
         inserts, updates, events, pairs = [], [], [], []
-        for canonical in canonicals:
+        # Events made in the loop take the bound id (sync_history.services.Event).
+        ids = message_correlations(c.replica.message_id for c in canonicals)
+        for canonical in correlated(canonicals, lambda c: ids.get(c.replica.message_id, "")):
             for route in routes.get((canonical.replica.connection_id, canonical.kind), []):
                 delivery = held.get((canonical.pk, route.pk))
                 event = _event(canonical, route, delivery)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from connectors.registry import connector_get
 from connectors.sdk.interfaces import ReplicaRecord as Parsed
+from nexiom.correlation import correlated
 from nexiom.errors import DomainError
 from pipeline.models import InboundMessage, ReplicaRecord
 from sync_history.models import EventStatus, Layer
@@ -39,7 +40,7 @@ def messages_parse(*, message_ids: list[int]) -> list[int]:
         events: list[Event] = []
         parsed: list[tuple[InboundMessage, Parsed]] = []
         failed: list[InboundMessage] = []
-        for message in messages:
+        for message in correlated(messages, lambda m: m.correlation_id):
             try:
                 connector = connector_get(key=message.connection.connector)
                 records = connector.parser.parse(
@@ -91,6 +92,7 @@ def _upsert(parsed: list[tuple[InboundMessage, Parsed]], events: list[Event]) ->
             status=EventStatus.SUCCEEDED,
             message_id=message.pk,
             connection_id=message.connection_id,
+            correlation_id=message.correlation_id,
             external_id=record.external_id,
             detail={
                 "object_type": record.object_type,
@@ -147,6 +149,7 @@ def _message_event(message: InboundMessage, status: EventStatus, error: Exceptio
         status=status,
         message_id=message.pk,
         connection_id=message.connection_id,
+        correlation_id=message.correlation_id,
         error_code=getattr(error, "code", type(error).__name__)[:50],
         error=str(error),
     )
