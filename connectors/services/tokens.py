@@ -37,6 +37,7 @@ from connectors.sdk.credentials import ApiKey, OAuth2
 from connectors.services.credentials import credentials_reveal, credentials_store
 from connectors.services.notifications import reauth_notify_admins
 from connectors.services.schedule import backoff_after, next_check_for
+from nexiom import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def connection_refresh(
         except RemoteError as error:
             failure = error
             _record_failure(locked, error)
+            metrics.token_refresh_observe(connector=locked.connector, outcome="failed")
     if failure is not None:
         raise failure
     return locked
@@ -135,6 +137,7 @@ def _renew(locked: Connection, *, actor=None) -> None:
     locked.next_check_at = next_check_for(connection=locked, credential=credential, now=now)
     locked.save()
     logger.info("connection %s (%s) refreshed", locked.pk, locked.connector)
+    metrics.token_refresh_observe(connector=locked.connector, outcome="succeeded")
 
 
 def api_key_session_split(credential: ApiKey, secrets: dict, session: dict | None):
