@@ -6,8 +6,12 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_SLUG ?= demo
 BASE_DOMAIN ?= $(or $(NEXIOM_BASE_DOMAIN),localhost)
+# Flower's login, generated once per machine (git-ignored, like var/dev-idp/).
+FLOWER_AUTH_FILE := var/flower/basic-auth
+# prometheus_client's multiprocess files of every process `make up` runs (emptied at start).
+METRICS_DIR := var/metrics
 
-.PHONY: help venv services idp-deps test-deps up migrate demo-tenant demo test lint bench format clean
+.PHONY: help venv services idp-deps test-deps up migrate demo-tenant demo test lint bench format clean flower-auth
 
 help:
 	@echo "make up     - install, migrate, provision the demo tenant, run web+worker+beat+flower+idp"
@@ -36,18 +40,27 @@ demo-tenant: migrate
 	$(PY) manage.py provision_tenant $(DEMO_SLUG) --name "Demo Freight Co"
 	$(PY) manage.py breakglass_superuser --tenant $(DEMO_SLUG) --username breakglass --email breakglass@$(DEMO_SLUG).$(BASE_DOMAIN)
 
-up: demo-tenant idp-deps
+# user "admin" and a random password; FLOWER_BASIC_AUTH takes "user:password".
+flower-auth:
+	@test -s $(FLOWER_AUTH_FILE) || { mkdir -p $(dir $(FLOWER_AUTH_FILE)) && umask 077 && \
+	  $(PY) -c 'import secrets; print("admin:" + secrets.token_urlsafe(18))' > $(FLOWER_AUTH_FILE); }
+
+up: demo-tenant idp-deps flower-auth
+	@rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
 	@echo ""
 	@echo "  Demo Desk:        http://$(DEMO_SLUG).$(BASE_DOMAIN):8000/admin/"
 	@echo "  Platform admin:   http://$(BASE_DOMAIN):8000/admin/"
 	@echo "  API docs:         http://$(DEMO_SLUG).$(BASE_DOMAIN):8000/api/docs/"
-	@echo "  Flower:           http://localhost:5555"
+	@echo "  Flower:           http://localhost:5555 (user admin, password $$(cut -d: -f2- $(FLOWER_AUTH_FILE)), kept in $(FLOWER_AUTH_FILE))"
+	@echo "  Metrics:          http://$(BASE_DOMAIN):8000/metrics (Prometheus)"
 	@echo "  Sandboxes:        QuickBooks http://127.0.0.1:9501, Salesforce :9502, Revenova :9503 (state at /__sandbox__/state)"
 	@echo "  Connect:          Desk -> Connections -> QuickBooks Online (local sandbox) -> Connect"
 	@DEMO_SLUG=$(DEMO_SLUG) $(PY) scripts/dev_idp_seed.py
 	@echo "  Ctrl-C stops everything."
 	@echo ""
-	DEMO_SLUG=$(DEMO_SLUG) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start
+	DEMO_SLUG=$(DEMO_SLUG) FLOWER_BASIC_AUTH="$$(cat $(FLOWER_AUTH_FILE))" \
+	  PROMETHEUS_MULTIPROC_DIR="$(abspath $(METRICS_DIR))" \
+	  PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start
 
 # With `make up` running: the sample Outbound Messages go to the demo tenant's
 # ingest URL, and what reached the QuickBooks sandbox is printed.

@@ -90,6 +90,16 @@ if [[ $# -gt 0 ]]; then
     shift
 fi
 
+# Prometheus: with NEXIOM_METRICS_DIR (a volume shared by web and workers), each
+# container writes its processes' metric files into its own subdirectory, emptied
+# at start, and the web's /metrics merges them all (nexiom/metrics_view.py).
+if [[ -n "${NEXIOM_METRICS_DIR:-}" && -z "${PROMETHEUS_MULTIPROC_DIR:-}" ]] \
+    && [[ "$command" == web || "$command" == worker ]]; then
+    export PROMETHEUS_MULTIPROC_DIR="$NEXIOM_METRICS_DIR/${HOSTNAME:-$command}"
+    rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+    mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+fi
+
 case "$command" in
     web)
         remember_role web
@@ -111,6 +121,13 @@ case "$command" in
             --scheduler django_celery_beat.schedulers:DatabaseScheduler "$@"
         ;;
     flower)
+        # Flower shows task arguments and can revoke tasks: never without a login.
+        # It reads FLOWER_BASIC_AUTH (user:password[,user:password]) itself, so the
+        # password stays out of the process list.
+        if [[ "${FLOWER_BASIC_AUTH:-}" != ?*:?* ]]; then
+            echo "entrypoint: flower needs FLOWER_BASIC_AUTH=user:password; not starting" >&2
+            exit 64
+        fi
         remember_role flower
         exec celery -A nexiom flower --port=5555 "$@"
         ;;
