@@ -8,6 +8,7 @@ from accounts.urls import api_urlpatterns as accounts_api
 from connectors.urls import api_urlpatterns as connectors_api
 from nexiom import health
 from pipeline.urls import api_urlpatterns as pipeline_api
+from sync_history.urls import api_urlpatterns as history_api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("api/", include(accounts_api)),
     path("api/", include(connectors_api)),
     path("api/", include(pipeline_api)),
+    path("api/", include(history_api)),
     path("", include("pipeline.urls")),
     path("", include("accounts.urls")),
     path("healthz", health.healthz, name="healthz"),

@@ -38,6 +38,11 @@ class RouteUpdateSerializer(serializers.Serializer):
     enabled = serializers.BooleanField(required=False)
     mapping = serializers.JSONField(required=False)
 
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Send name, enabled or mapping: nothing to change.")
+        return attrs
+
 
 class RouteViewSet(
     mixins.ListModelMixin,

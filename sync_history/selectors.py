@@ -83,9 +83,9 @@ def lineage_of(event: SyncEvent) -> Lineage:
     )
     message_ids = sorted({e.message_id for e in record_events if e.message_id})
     gateway = list(
-        SyncEvent.objects.filter(
-            message_id__in=message_ids, record_id__isnull=True
-        ).order_by("created", "id")
+        SyncEvent.objects.filter(message_id__in=message_ids, record_id__isnull=True).order_by(
+            "created", "id"
+        )
     )
     events = sorted([*gateway, *record_events], key=lambda e: (e.created, e.id))
     snapshots: dict[str, dict] = {}

@@ -21,8 +21,12 @@ from connectors.services.credentials import (
     credentials_reveal,
     credentials_store,
 )
-from connectors.services.schedule import backoff_after, next_check_for
-from connectors.services.tokens import api_key_session_split, connection_refresh
+from connectors.services.schedule import next_check_for
+from connectors.services.tokens import (
+    api_key_session_split,
+    connection_failure_record,
+    connection_refresh,
+)
 from vault.services import secret_delete
 
 logger = logging.getLogger(__name__)
@@ -103,24 +107,12 @@ def connection_test(*, connection: Connection, actor=None) -> TestResult:
     connector = connector_get(key=connection.connector)
     now = timezone.now()
     try:
-        detail = connector.test(
-            connection_client(connection=connection, reason="test the connection")
-        )
+        client = connection_client(connection=connection, reason="test the connection", actor=actor)
+        detail = connector.test(client)
     except RemoteError as error:
+        fresh = connection_failure_record(connection=connection, error=error)
         connection.refresh_from_db()
-        Connection.objects.filter(pk=connection.pk).update(
-            last_checked_at=now,
-            last_error=error.message[:2000],
-            failure_count=connection.failure_count + 1,
-            next_check_at=backoff_after(failures=connection.failure_count + 1, now=now),
-            **(
-                {"status": ConnectionStatus.ERROR}
-                if not error.retryable and error.code != "needs_reauth"
-                else {}
-            ),
-        )
-        connection.refresh_from_db()
-        return TestResult(ok=False, detail={}, error=error.message)
+        return TestResult(ok=False, detail={}, error=fresh.last_error or error.message)
     connection.refresh_from_db()
     updates = {"last_checked_at": now, "last_error": "", "failure_count": 0}
     if connection.status == ConnectionStatus.ERROR:

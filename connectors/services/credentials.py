@@ -15,6 +15,7 @@ from connectors.models import Connection
 from connectors.registry import connector_get
 from connectors.sdk.client import Client, pooled_session
 from connectors.sdk.connector import Connector
+from vault.models import Secret
 from vault.services import secret_replace, secret_reveal, secret_seal
 
 PURPOSE_PREFIX = "connectors"
@@ -36,11 +37,14 @@ ENGINE_ACTOR = "connectors engine"
 def credentials_reveal(*, connection: Connection, reason: str, actor=None) -> dict[str, Any]:
     """The connection's secrets, audited as read by ``actor`` (a user), the running Celery
     task, or the engine itself."""
-    if connection.credentials is None:
+    if connection.credentials_id is None:
         return {}
     if actor is None and not (current_task and current_task.name):
         actor = ENGINE_ACTOR
-    return secret_reveal(secret=connection.credentials, reason=reason, actor=actor)
+    # Read the sealed row afresh: a Connection held in memory may carry the ciphertext
+    # of before another worker's refresh.
+    secret = Secret.objects.get(pk=connection.credentials_id)
+    return secret_reveal(secret=secret, reason=reason, actor=actor)
 
 
 def credentials_store(*, connection: Connection, secrets: dict[str, Any]) -> None:
@@ -92,7 +96,8 @@ def connection_client(
 
     connector = connector_get(key=connection.connector)
     secrets = credentials_reveal(connection=connection, reason=reason, actor=actor)
-    state = {"fingerprint": connection.access_fingerprint}
+    # The fingerprint of what this client really sends, not of a possibly stale row.
+    state = {"fingerprint": fingerprint(access_value(secrets)) if secrets else ""}
 
     def reauthenticate(session) -> None:
         fresh = connection_refresh(

@@ -148,6 +148,15 @@ def api_key_session_split(credential: ApiKey, secrets: dict, session: dict | Non
     return {**secrets, **secret_part}, metadata
 
 
+def connection_failure_record(*, connection: Connection, error: RemoteError) -> Connection:
+    """Record a failed call on the connection under its row lock (tests and sweeps use it):
+    ``NeedsReauth`` marks it needs_reauth and tells the Admins once; others back off."""
+    with transaction.atomic():
+        locked = Connection.objects.select_for_update().get(pk=connection.pk)
+        _record_failure(locked, error)
+    return locked
+
+
 def _record_failure(locked: Connection, error: RemoteError) -> None:
     now = timezone.now()
     locked.last_error = error.message[:2000]

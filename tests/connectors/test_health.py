@@ -25,9 +25,9 @@ from connectors.tasks import health_sweep, health_sweep_tenant
 from nexiom.celery import app
 from tenants.models import Tenant
 from tenants.selectors import tenants_active
-from tests.connectors.conftest import connected, sandbox_fingerprint, sandbox_now, token_calls
 from tests.factories import ConnectionFactory
 from tests.helpers import client_as, client_for, member, signed_in
+from tests.sandboxes import connected, sandbox_fingerprint, sandbox_now, token_calls
 from vault.services import secret_reveal
 
 REVENOVA_KEY = {

@@ -43,15 +43,15 @@ from connectors.services.connections import connection_disable
 from connectors.services.credentials import credentials_reveal
 from connectors.services.tokens import connection_refresh
 from tenants.models import Tenant
-from tests.connectors.conftest import (
+from tests.connectors.flows import callback, consent
+from tests.factories import ConnectionFactory
+from tests.helpers import member
+from tests.sandboxes import (
     connected,
     sandbox_fingerprint,
     sandbox_now,
     token_calls,
 )
-from tests.connectors.flows import callback, consent
-from tests.factories import ConnectionFactory
-from tests.helpers import member
 from vault.audit import AUDIT_DATABASE
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,7 +25,7 @@ from accounts.roles import Role
 from accounts.services import api_token_create, invitation_create
 from connectors.services import connection_create
 from nexiom.parsers import MAX_JSON_DEPTH, BoundedJSONParser, json_loads_bounded
-from tests.factories import RouteFactory
+from tests.factories import RouteFactory, SyncEventFactory
 from tests.helpers import client_for, member
 
 TENANT_URLCONF = "nexiom.urls_tenant"
@@ -147,6 +147,7 @@ def admin_client(tenant_a) -> tuple[Client, dict[str, int]]:
         token = api_token_create(user=admin, name="mine").token
         connection = connection_create(connector="quickbooks", name="Books", environment="local")
         route = RouteFactory(target=connection)
+        event = SyncEventFactory(record_id=1)
     client = client_for(tenant_a)
     client.raise_request_exception = False  # a 500 is counted, not raised
     with tenant_context(tenant_a):
@@ -157,6 +158,7 @@ def admin_client(tenant_a) -> tuple[Client, dict[str, int]]:
         "apitoken": token.pk,
         "connection": connection.pk,
         "route": route.pk,
+        "sync-history": event.pk,
     }
 
 
