@@ -22,6 +22,8 @@ class DeskAdminSite(admin.AdminSite):
     site_title = "Nexiom Desk"
     index_title = "Your company's integrations"
     login_template = "accounts/desk_login.html"
+    # Links the tenant dashboard (pipeline/templates/admin/desk_index.html).
+    index_template = "admin/desk_index.html"
 
     def logout(self, request, extra_context=None):
         """Signed in through OIDC: end the provider's session too."""

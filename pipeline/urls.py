@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from pipeline import api, views
+from pipeline import api, dashboard, views
 
 router = DefaultRouter()
 router.register("routes", api.RouteViewSet, basename="route")
@@ -13,4 +13,5 @@ api_urlpatterns = [
 
 urlpatterns = [
     path("hooks/<str:token>", views.hook_receive, name="hook"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
 ]
