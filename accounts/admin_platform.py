@@ -49,7 +49,7 @@ class TenantAdmin(DeskServiceAdminMixin, admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("slug", "name")
     readonly_fields = ("slug", "schema_name", "status", "created")
-    fields = ("slug", "name", "schema_name", "status", "created")
+    fields = ("slug", "name", "schema_name", "status", "history_retention_days", "created")
     inlines = [DomainInline]
     actions = ["suspend", "activate"]
 

@@ -216,6 +216,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "connectors.health_sweep",
         "schedule": 60.0,
     },
+    # Raw payloads past each tenant's retention (the history's summaries stay).
+    "sync_history.prune": {
+        "task": "sync_history.prune",
+        "schedule": 24 * 3600.0,
+    },
     # Whatever a pipeline layer still owes (lost with Redis, or a retry come due).
     "pipeline.sweep": {
         "task": "pipeline.sweep",

@@ -130,3 +130,11 @@ def discard(record_ids: list[int]) -> int:
     from pipeline.services.replay import records_discard
 
     return records_discard(record_ids=record_ids)
+
+
+@app.task(name="pipeline.prune_raw")
+def prune_raw(days: int) -> int:
+    """Drop raw message bodies older than ``days`` (parsed ones only; sync_history asks)."""
+    from pipeline.services.retention import raw_messages_prune
+
+    return raw_messages_prune(older_than_days=days)

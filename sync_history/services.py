@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -150,3 +150,32 @@ def _who(actor) -> str:
     if actor is None:
         return "the platform"
     return getattr(actor, "get_username", lambda: str(actor))()
+
+
+# --- retention -------------------------------------------------------------------------------
+
+#: The keys of ``SyncEvent.detail`` that hold payloads (pruned); the rest is the summary.
+SNAPSHOT_KEYS = ("raw", "replica", "canonical", "payload", "response")
+PRUNE_RAW_TASK = "pipeline.prune_raw"
+
+
+def history_prune(*, older_than_days: int) -> int:
+    """Strip payload snapshots from this tenant's events older than the retention; returns
+    how many rows lost a snapshot. The raw messages go too (the pipeline's task, by name)."""
+    from django.db import connection as db_connection
+
+    from nexiom.celery import app
+
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    table = SyncEvent._meta.db_table
+    keys = list(SNAPSHOT_KEYS)
+    with db_connection.cursor() as cursor:
+        # Postgres' jsonb "-" text[] removes keys; "?|" selects rows holding any of them.
+        cursor.execute(
+            f'UPDATE "{table}" SET "detail" = "detail" - %s::text[] '  # noqa: S608 - table name is ours
+            'WHERE "created" < %s AND "detail" ?| %s::text[]',
+            [keys, cutoff, keys],
+        )
+        pruned = cursor.rowcount
+    app.send_task(PRUNE_RAW_TASK, args=[older_than_days])
+    return pruned

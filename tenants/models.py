@@ -16,6 +16,11 @@ class Tenant(TenantMixin):
     # schema name is derived from it (hyphens become underscores).
     slug = models.SlugField(max_length=40, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    #: Raw messages and the payload snapshots of the sync history are pruned after this
+    #: many days; the history's summaries (who, when, status, error) stay.
+    history_retention_days = models.PositiveIntegerField(
+        default=30, help_text="Days raw payloads are kept (the history's summaries stay)."
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     # Provisioning creates the schema itself inside one transaction (see
