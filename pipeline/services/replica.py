@@ -30,8 +30,12 @@ def messages_parse(*, message_ids: list[int]) -> list[int]:
     """Parse the stored messages among ``message_ids``; returns replica ids that changed."""
     started = time.monotonic()
     with transaction.atomic():
+        # Only the message rows are locked (``of``), and with FOR NO KEY UPDATE: the
+        # gateway's inserts hold a KEY SHARE lock on the connection row until they
+        # commit, and a plain FOR UPDATE SKIP LOCKED joined to it would silently skip
+        # every message of a connection that is receiving (lost until the sweeper).
         messages = list(
-            InboundMessage.objects.select_for_update(skip_locked=True)
+            InboundMessage.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
             .filter(pk__in=message_ids, status=InboundMessage.Status.STORED)
             .select_related("connection")
         )
