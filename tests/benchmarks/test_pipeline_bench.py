@@ -1,0 +1,445 @@
+"""The pipeline's figures for `make bench`, every ratio measured in the same run.
+
+Real processes throughout (``pipeline_bench_procs``): gunicorn serving the
+benchmark's settings (the product's tenant URLs plus the gateway's floor,
+``pipeline_bench_urls``), the Procfile's two Celery workers (default queue,
+``delivery``), QuickBooks sandbox processes, and a load generator process
+(``pipeline_load``) with 32 concurrent senders. Tenants are provisioned and
+wired through the real services, as ``tests/pipeline/conftest.py`` does:
+a Revenova connection with the fixture's org id, a QuickBooks connection
+connected through the sandbox's OAuth, a route, a hook URL.
+
+1. **Gateway**: acknowledgements/s and p50/p99 of ``POST /hooks/<token>``
+   against the floor (a view that only stores the body and queues its id),
+   alternately, the workers stopped (both only store and queue).
+2. **End to end**, POST → invoice in the sandbox (limits off): N invoices over
+   the tenants, one notification per message, then 100 per message, against
+   the reference: a bare chain of four Celery tasks per invoice
+   (``pipeline_reference``) on the same workers.
+3. **Rate limit**: one QuickBooks company, the sandbox enforcing 500 requests
+   per ``--rate-window`` seconds and the engine's minute set to the same:
+   the sustained request rate against the limit, and the 429s the sandbox served.
+4. RSS of the workers and of gunicorn after the run.
+
+Sizes come from the environment (defaults: the issue's), for a quick run::
+
+    NEXIOM_BENCH_INVOICES=1000 NEXIOM_BENCH_TENANTS=4 NEXIOM_BENCH_GATEWAY_REQUESTS=1000 \\
+    NEXIOM_BENCH_RATE_INVOICES=600 make bench
+
+Figures are printed, not asserted on (they depend on the machine); what is
+asserted is that every invoice arrived exactly once and no 429 was served.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from accounts.models import User
+from accounts.roles import Role
+from accounts.services import user_role_set
+from connectors.models import Connection
+from connectors.sdk.testing import CALLBACK, SandboxProcess, authorize, basic
+from pipeline.models import InboundMessage
+from pipeline.services.hooks import hook_issue
+from pipeline.services.routes import route_create
+from tenants.models import Tenant
+from tenants.services import tenant_provision
+from tests.benchmarks import pipeline_bench_procs as procs
+from tests.benchmarks.pipeline_messages import ORG_ID
+from tests.benchmarks.pipeline_reference import COUNTER, MAPPING
+from tests.connectors.flows import connect
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+TENANTS = _env_int("NEXIOM_BENCH_TENANTS", 20)
+INVOICES = _env_int("NEXIOM_BENCH_INVOICES", 10_000)
+REFERENCE_INVOICES = _env_int("NEXIOM_BENCH_REFERENCE_INVOICES", INVOICES)
+GATEWAY_REQUESTS = _env_int("NEXIOM_BENCH_GATEWAY_REQUESTS", 4_000)
+RATE_WINDOW = _env_int("NEXIOM_BENCH_RATE_WINDOW", 10)
+RATE_INVOICES = _env_int("NEXIOM_BENCH_RATE_INVOICES", 1_500)
+CONCURRENCY = _env_int("NEXIOM_BENCH_CONCURRENCY", 32)
+RATE_LIMIT = 500  # QuickBooks: requests per minute per realm
+PHASE_TIMEOUT = 1800.0
+#: Longer than the pipeline's sweeper interval plus its grace: a stall is a bug, not a wait.
+STALL_SECONDS = 60.0
+
+
+def _say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+class Wired:
+    def __init__(self, tenant: Tenant, revenova: Connection, books: Connection, hook_path: str):
+        self.tenant, self.revenova, self.books, self.hook_path = tenant, revenova, books, hook_path
+
+    @property
+    def host(self) -> str:
+        return f"{self.tenant.slug}.localhost"
+
+
+def _wire(slug: str, sandbox: SandboxProcess) -> Wired:
+    """A tenant as a script would set it up: Revenova in, QuickBooks out, a route, a hook."""
+    tenant = tenant_provision(slug=slug, name=slug.title()).tenant
+    os.environ["QUICKBOOKS_LOCAL_URL"] = sandbox.base_url
+    with schema_context(tenant.schema_name):
+        editor = User.objects.create(username="ed", oidc_sub=f"sub-{slug}", is_staff=True)
+        user_role_set(user=editor, role=Role.EDITOR)
+        revenova = Connection.objects.create(
+            connector="revenova",
+            name="TMS",
+            status=Connection.Status.CONNECTED,
+            metadata={"org_id": ORG_ID},
+        )
+    client = Client(HTTP_HOST=f"{slug}.localhost")
+    with schema_context(tenant.schema_name):
+        client.force_login(editor)
+    books = connect(tenant, client, sandbox, connector="quickbooks", name="Books")
+    with schema_context(tenant.schema_name):
+        route_create(name="Invoices", source=revenova, target=books, mapping=MAPPING)
+        hook = hook_issue(connection=revenova)
+    connection.set_schema_to_public()
+    return Wired(tenant, revenova, books, "/" + hook.url.split("/", 3)[3])
+
+
+def _count(wired: list[Wired], status: str) -> int:
+    """Deliveries in ``status`` over the tenants, in one query."""
+    table = 'SELECT count(*) AS n FROM "{}".pipeline_delivery WHERE status = %s'
+    parts = [table.format(w.tenant.schema_name) for w in wired]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT sum(n) FROM ({' UNION ALL '.join(parts)}) AS c",  # noqa: S608 - our schemas
+            [status] * len(wired),
+        )
+        return int(cursor.fetchone()[0] or 0)
+
+
+def _where(wired: list[Wired]) -> str:
+    """Rows per layer and state, and what waits in Redis: where a stalled run stopped."""
+    counts = []
+    with connection.cursor() as cursor:
+        for w in wired:
+            schema = w.tenant.schema_name
+            for table, column in (
+                ("pipeline_inboundmessage", "status"),
+                ("pipeline_replicarecord", "object_type"),
+                ("pipeline_canonicalrecord", "status"),
+                ("pipeline_delivery", "status"),
+            ):
+                cursor.execute(
+                    f'SELECT {column}, count(*) FROM "{schema}".{table} GROUP BY 1'  # noqa: S608
+                )
+                counts.append(f"{schema}.{table}: {dict(cursor.fetchall())}")
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    keys = {k.decode(): broker.type(k).decode() for k in broker.keys("nexiom:pipeline:*")}
+    return "; ".join(counts) + f"; redis: {keys}; celery queue {broker.llen('celery')}"
+
+
+def _until_delivered(
+    wired: list[Wired], target: int, *, base: int, trace: list | None = None
+) -> float:
+    """Waits until ``target`` more than ``base`` are delivered; returns the epoch it happened."""
+    deadline = time.monotonic() + PHASE_TIMEOUT
+    progress, last = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        delivered = _count(wired, "delivered") - base
+        now = time.time()
+        if trace is not None:
+            trace.append((now, delivered))
+        if delivered >= target:
+            return now
+        dead = _count(wired, "dead")
+        assert dead == 0, f"{dead} deliveries dead-lettered"
+        if delivered != progress:
+            progress, last = delivered, time.monotonic()
+        assert time.monotonic() - last < STALL_SECONDS, (
+            f"no delivery for {STALL_SECONDS} s: {delivered} of {target} delivered; "
+            + _where(wired)
+        )
+        time.sleep(0.2)
+    raise AssertionError(f"only {_count(wired, 'delivered') - base} of {target} delivered")
+
+
+def _sandbox_invoices(sandbox: SandboxProcess) -> dict[str, int]:
+    companies = sandbox.state()["data"]["companies"]
+    return {realm: len(company["invoices"]) for realm, company in companies.items()}
+
+
+def _reference_realm(sandbox: SandboxProcess) -> tuple[str, str, str]:
+    """A company of its own for the reference: (API base URL, access token, customer id)."""
+    params = authorize(
+        sandbox,
+        path="/oauth/authorize",
+        client_id="nexiom-dev-quickbooks",
+        scope="com.intuit.quickbooks.accounting",
+    )
+    tokens = sandbox.http.post(
+        sandbox.url("/oauth/token"),
+        data={"grant_type": "authorization_code", "code": params["code"], "redirect_uri": CALLBACK},
+        headers=basic("nexiom-dev-quickbooks", "dev-secret-quickbooks"),
+        timeout=5,
+    ).json()
+    base = sandbox.url(f"/v3/company/{params['realmId']}")
+    customer = sandbox.http.post(
+        f"{base}/customer",
+        params={"minorversion": "75"},
+        json={"DisplayName": "Great Lakes Packaging & Supply Co."},
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=5,
+    ).json()["Customer"]
+    return base, tokens["access_token"], customer["Id"]
+
+
+def _post_spec(base: str, targets: list[Wired], *, run: str, per_tenant: int, per_message: int):
+    return {
+        "base": base,
+        "run": run,
+        "per_message": per_message,
+        "concurrency": CONCURRENCY,
+        "targets": [
+            {"host": w.host, "path": w.hook_path, "tenant": i, "invoices": per_tenant}
+            for i, w in enumerate(targets)
+        ],
+    }
+
+
+def _rate(trace: list[tuple[float, int]], total: int) -> float:
+    """Deliveries per second between 10% and 90% of ``total`` (the ramps left out)."""
+    low = next(t for t, n in trace if n >= total * 0.1)
+    low_n = next(n for t, n in trace if n >= total * 0.1)
+    high = next(t for t, n in trace if n >= total * 0.9)
+    high_n = next(n for t, n in trace if n >= total * 0.9)
+    return (high_n - low_n) / max(1e-9, high - low)
+
+
+@pytest.fixture
+def sandbox():
+    process = SandboxProcess(
+        "connectors.quickbooks.sandbox", ("--rate-limit", "off", "--concurrency", "off")
+    )
+    saved = os.environ.get("QUICKBOOKS_LOCAL_URL")
+    yield process
+    process.stop()
+    if saved is None:
+        os.environ.pop("QUICKBOOKS_LOCAL_URL", None)
+    else:
+        os.environ["QUICKBOOKS_LOCAL_URL"] = saved
+
+
+def test_pipeline_figures(django_db_setup, django_db_blocker, sandbox, tmp_path: Path):
+    with django_db_blocker.unblock():
+        _run(sandbox, tmp_path)
+
+
+def _run(sandbox: SandboxProcess, tmp: Path) -> None:
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    per_tenant = INVOICES // TENANTS
+    invoices = per_tenant * TENANTS
+    run = uuid.uuid4().hex[:3]
+    started = time.perf_counter()
+    wired = [_wire(f"pb{i:02d}", sandbox) for i in range(TENANTS)]
+    _say(f"\n[pipeline bench] {TENANTS} tenants wired in {time.perf_counter() - started:.1f} s")
+
+    rows: list[tuple[str, str, str, str, str]] = []
+    live: list[procs.Proc] = []
+    try:
+        # --- 1. the gateway against its floor, the workers stopped --------------------------
+        env = procs.process_env(
+            QUICKBOOKS_LOCAL_URL=sandbox.base_url, NEXIOM_RATE_LIMIT_MINUTE_SECONDS="1"
+        )
+        web, base = procs.gunicorn(env)
+        live.append(web)
+        first = wired[0]
+        floor_path = f"/bench-floor/{first.revenova.pk}"
+        figures = {"gateway": [], "floor": []}
+        rounds = 2
+        per_round = max(1, GATEWAY_REQUESTS // rounds)
+        for warm, path in (("wg", first.hook_path), ("wf", floor_path)):
+            spec = _post_spec(base, [first], run=run + warm, per_tenant=200, per_message=1)
+            spec["targets"][0]["path"] = path
+            procs.load("post", spec, env, tmp)
+        for n in range(rounds):
+            for kind, path in (("floor", floor_path), ("gateway", first.hook_path)):
+                spec = _post_spec(
+                    base, [first], run=f"{run}{kind[0]}{n}", per_tenant=per_round, per_message=1
+                )
+                spec["targets"][0]["path"] = path
+                result = procs.load("post", spec, env, tmp)
+                assert result["statuses"] == {"200": per_round}, result
+                figures[kind].append(result)
+        gw, fl = (
+            {
+                "rate": sum(r["count"] for r in figures[k]) / sum(r["seconds"] for r in figures[k]),
+                "p50": max(r["p50_ms"] for r in figures[k]),
+                "p99": max(r["p99_ms"] for r in figures[k]),
+            }
+            for k in ("gateway", "floor")
+        )
+        gateway_ratio = gw["rate"] / fl["rate"]
+        rows += [
+            (
+                "gateway acks/s (1 notification, 32 senders)",
+                f"{gw['rate']:,.0f}/s",
+                f"floor {fl['rate']:,.0f}/s",
+                f"{gateway_ratio:.2f}x",
+                ">= 0.8x",
+            ),
+            (
+                "gateway latency p50 / p99",
+                f"{gw['p50']:.1f} / {gw['p99']:.1f} ms",
+                f"floor {fl['p50']:.1f} / {fl['p99']:.1f} ms",
+                "",
+                "",
+            ),
+        ]
+        # What the gateway stored stays out of the end-to-end runs.
+        with schema_context(first.tenant.schema_name):
+            InboundMessage.objects.all().delete()
+        connection.set_schema_to_public()
+        broker.flushdb()
+
+        # --- 2. end to end, against the reference, on the same workers ---------------------
+        live += procs.workers(env, "e2e")
+        ref_base, ref_token, ref_customer = _reference_realm(sandbox)
+        broker.delete(COUNTER)
+        spec = {
+            "run": run + "r",
+            "count": REFERENCE_INVOICES,
+            "customer_id": ref_customer,
+            "base_url": ref_base,
+            "token": ref_token,
+        }
+        sent = procs.load("reference", spec, env, tmp)
+        deadline = time.monotonic() + PHASE_TIMEOUT
+        while int(broker.get(COUNTER) or 0) < REFERENCE_INVOICES:
+            assert time.monotonic() < deadline, "the reference did not finish"
+            time.sleep(0.2)
+        reference_rate = REFERENCE_INVOICES / (time.time() - sent["started"])
+        rows.append(
+            (
+                "reference: 4-task chain per invoice",
+                f"{reference_rate:,.1f}/s",
+                f"{REFERENCE_INVOICES:,} invoices",
+                "1.00x",
+                "",
+            )
+        )
+
+        e2e = {}
+        for per_message, label in ((1, "a"), (100, "b")):
+            spec = _post_spec(
+                base, wired, run=run + label, per_tenant=per_tenant, per_message=per_message
+            )
+            cpu_before = {p.name: procs.cpu_seconds(p.pid) for p in live}
+            before = _count(wired, "delivered")
+            posted = procs.load("post", spec, env, tmp)
+            assert set(posted["statuses"]) == {"200"}, posted
+            done = _until_delivered(wired, invoices, base=before)
+            seconds = done - posted["started"]
+            e2e[per_message] = invoices / seconds
+            cpu = {p.name: procs.cpu_seconds(p.pid) - cpu_before[p.name] for p in live}
+            rows.append(
+                (
+                    f"end to end, {per_message} notification(s)/message",
+                    f"{e2e[per_message]:,.1f}/s",
+                    f"{invoices:,} invoices in {seconds:.1f} s",
+                    f"{e2e[per_message] / reference_rate:.2f}x",
+                    ">= 4x",
+                )
+            )
+            _say(
+                f"[pipeline bench] {per_message}/message: posted in {posted['seconds']:.1f} s "
+                f"(p99 {posted['p99_ms']:.0f} ms); CPU s: "
+                + ", ".join(f"{name} {value:.1f}" for name, value in cpu.items())
+                + f"; ms of CPU per invoice: {sum(cpu.values()) * 1000 / invoices:.2f}"
+            )
+        # The sandbox answers one company to every consent of its client: the tenants'
+        # and the reference's invoices all land in it, each exactly once.
+        held = _sandbox_invoices(sandbox)
+        assert sum(held.values()) == 2 * invoices + REFERENCE_INVOICES, held
+
+        rss = {p.name: procs.tree_rss(p.pid) for p in live if p is not web}
+        for proc in live:
+            if proc is not web:
+                proc.stop()
+        live = [web]
+
+        # --- 3. one QuickBooks company at its rate limit -----------------------------------
+        limited = SandboxProcess(
+            "connectors.quickbooks.sandbox",
+            ("--rate-limit", str(RATE_LIMIT), "--rate-window", str(RATE_WINDOW)),
+        )
+        try:
+            rated = _wire("pbrate", limited)
+            broker.flushdb()
+            env = procs.process_env(
+                QUICKBOOKS_LOCAL_URL=limited.base_url,
+                NEXIOM_RATE_LIMIT_MINUTE_SECONDS=str(RATE_WINDOW),
+            )
+            live += procs.workers(env, "rate")
+            spec = _post_spec(base, [rated], run=run + "l", per_tenant=RATE_INVOICES, per_message=1)
+            trace: list[tuple[float, int]] = []
+            with ThreadPoolExecutor(max_workers=1) as pool:  # posting while the trace runs
+                posting = pool.submit(procs.load, "post", spec, env, tmp)
+                _until_delivered([rated], RATE_INVOICES, base=0, trace=trace)
+                assert set(posting.result()["statuses"]) == {"200"}
+            state = limited.state()
+            throttled = sum(state["rate_limit"]["throttled"].values())
+            requests_total = state["requests"]["total"]
+        finally:
+            limited.stop()
+        sustained = _rate(trace, RATE_INVOICES)
+        limit_rate = RATE_LIMIT / RATE_WINDOW
+        rows.append(
+            (
+                f"one company at {RATE_LIMIT} req/{RATE_WINDOW} s",
+                f"{sustained:,.1f} req/s, {throttled} x 429",
+                f"limit {limit_rate:,.1f} req/s",
+                f"{sustained / limit_rate:.2f}x",
+                ">= 0.95x, 0 x 429",
+            )
+        )
+        rss["web"] = procs.tree_rss(web.pid)
+        for name, (total, sizes) in rss.items():
+            rows.append(
+                (
+                    f"RSS {name}",
+                    f"{total:,.0f} MB",
+                    " + ".join(f"{s:.0f}" for s in sizes) + " MB",
+                    "",
+                    "",
+                )
+            )
+    finally:
+        for proc in live:
+            proc.stop()
+
+    _say("")
+    _say(
+        f"pipeline bench: {TENANTS} tenants, {invoices:,} invoices per end-to-end run, "
+        f"reference {REFERENCE_INVOICES:,}, gateway {GATEWAY_REQUESTS:,} requests each, "
+        f"{CONCURRENCY} senders, rate run {RATE_INVOICES:,} invoices at "
+        f"{RATE_LIMIT}/{RATE_WINDOW} s; "
+        f"batches {settings.NEXIOM_PIPELINE_BATCH}; gunicorn 2 sync workers; celery prefork 2+2; "
+        f"engine limiter minute = 1 s for the limits-off runs; {os.cpu_count()} CPUs"
+    )
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    header = ("measure", "figure", "against", "ratio", "target")
+    widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        _say("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    assert throttled == 0
+    assert requests_total >= RATE_INVOICES
