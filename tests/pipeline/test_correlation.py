@@ -12,10 +12,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 import uuid
 
 import pytest
+import redis
 import responses
+from django.conf import settings
 from django_tenants.utils import schema_context
 
 from connectors.sdk import client as sdk_client
@@ -24,11 +27,35 @@ from nexiom.correlation import correlated
 from nexiom.logging_json import JsonFormatter
 from pipeline.models import Delivery, InboundMessage, ReplicaRecord
 from sync_history.models import SyncEvent
-from tests.pipeline.conftest import FIXTURES, wait_until
+from tests.pipeline.conftest import FIXTURES, wait_until, wire
 from vault.redaction import RedactingFilter
 
 INVOICES = (FIXTURES / "revenova_outbound_invoice.xml").read_bytes()
 LAYERS = {"gateway", "replica", "normalize", "outbound", "delivery"}
+SLUG = "corr"
+
+
+def _quiet_pipeline(schema: str) -> None:
+    """Wait for the schema's drains to finish, then forget its queues: the next module
+    that wires a tenant must not inherit a draining flag or stray ids."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(
+        client.scan_iter(f"nexiom:pipeline:{schema}:*:draining")
+    ):
+        time.sleep(0.1)
+    keys = list(client.scan_iter(f"nexiom:pipeline:{schema}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(scope="module")
+def wired(pipeline_worker, qbo_sandbox, django_db_blocker):
+    """The pipeline's ``wired`` tenant under a slug of this module's own."""
+    _quiet_pipeline(SLUG)
+    with wire(SLUG, qbo_sandbox, django_db_blocker) as wired:
+        yield wired
+        _quiet_pipeline(SLUG)
 
 
 @pytest.fixture
@@ -117,7 +144,7 @@ def test_one_id_follows_the_message_through_every_layer(
         "pipeline.l4_outbound",
         "pipeline.l5_deliver",
     }
-    assert all(line["task_id"] and line["tenant"] == "pipe" for line in in_tasks)
+    assert all(line["task_id"] and line["tenant"] == SLUG for line in in_tasks)
     api_lines = [
         line
         for line in lines
@@ -133,14 +160,18 @@ def test_one_id_follows_the_message_through_every_layer(
     assert {headers.get("X-Correlation-Id") for *_, headers in api} == {correlation_id}
 
 
-def test_a_second_message_gets_its_own_id(wired, django_db_blocker):
-    other = INVOICES.replace(b"<Id>04l", b"<Id>05l")  # new notification ids, same records
+def test_each_message_gets_its_own_id(wired, django_db_blocker):
     with django_db_blocker.unblock():
-        assert wired.post(other).status_code == 200
         with schema_context(wired.tenant.schema_name):
-            ids = list(InboundMessage.objects.values_list("correlation_id", flat=True))
+            before = set(InboundMessage.objects.values_list("correlation_id", flat=True))
+        for prefix in (b"<Id>05l", b"<Id>06l"):  # new notification ids, same records
+            assert wired.post(INVOICES.replace(b"<Id>04l", prefix)).status_code == 200
+        with schema_context(wired.tenant.schema_name):
+            after = list(InboundMessage.objects.values_list("correlation_id", flat=True))
 
-    assert len(ids) == len(set(ids)) == 2
+    new = set(after) - before
+    assert len(after) == len(set(after)) == len(before) + 2
+    assert len(new) == 2 and "" not in new
 
 
 @responses.activate
