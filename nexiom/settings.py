@@ -254,6 +254,9 @@ NEXIOM_DELIVERY_DELAY_MAX = env_int("NEXIOM_DELIVERY_DELAY_MAX", 15 * 60)
 # then, and the sweeper (which leaves rows younger than SWEEP_GRACE alone) sends them again.
 NEXIOM_DELIVERY_CLAIM_SECONDS = env_int("NEXIOM_DELIVERY_CLAIM_SECONDS", 5 * 60)
 NEXIOM_SWEEP_GRACE_SECONDS = env_int("NEXIOM_SWEEP_GRACE_SECONDS", 20)
+# A layer's drain task holds a flag in Redis while it runs (pipeline/queues.py); a
+# worker killed mid-drain lets it expire after this long, then the sweeper starts another.
+NEXIOM_PIPELINE_FLAG_SECONDS = env_int("NEXIOM_PIPELINE_FLAG_SECONDS", 30)
 NEXIOM_TASK_TENANT_GATE = "tenants.parking.tenant_task_admit"
 
 # --- Auth and the Desk ---------------------------------------------------------

@@ -21,9 +21,11 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-#: A drain in flight keeps this flag; if its worker dies the flag expires and the
-#: next push (or the sweeper) sends a new drain.
-FLAG_TTL_MS = 30_000
+
+def _flag_ttl_ms() -> int:
+    """A drain in flight keeps its flag this long (``NEXIOM_PIPELINE_FLAG_SECONDS``, 30 s);
+    if its worker dies the flag expires and the next push (or the sweeper) sends a new drain."""
+    return int(settings.NEXIOM_PIPELINE_FLAG_SECONDS * 1000)
 
 
 @functools.cache
@@ -43,7 +45,7 @@ def layer_push(layer: str, ids: Iterable[int], *, send) -> int:
     key = _key(layer)
     client = _redis()
     client.rpush(key, *ids)
-    if client.set(f"{key}:draining", 1, nx=True, px=FLAG_TTL_MS):
+    if client.set(f"{key}:draining", 1, nx=True, px=_flag_ttl_ms()):
         send()
     return len(ids)
 
@@ -53,7 +55,7 @@ def layer_pop(layer: str, *, limit: int) -> list[int]:
     key = _key(layer)
     client = _redis()
     raw = client.lpop(key, limit) or []
-    client.pexpire(f"{key}:draining", FLAG_TTL_MS)
+    client.pexpire(f"{key}:draining", _flag_ttl_ms())
     return list(dict.fromkeys(int(value) for value in raw))
 
 
@@ -66,7 +68,7 @@ def layer_drain_done(layer: str, *, send) -> bool:
     key = _key(layer)
     client = _redis()
     client.delete(f"{key}:draining")
-    if client.llen(key) and client.set(f"{key}:draining", 1, nx=True, px=FLAG_TTL_MS):
+    if client.llen(key) and client.set(f"{key}:draining", 1, nx=True, px=_flag_ttl_ms()):
         send()
         return True
     return False

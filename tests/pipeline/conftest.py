@@ -52,22 +52,36 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30, what: str = "
     raise AssertionError(f"timed out waiting for {what or condition}")
 
 
-@pytest.fixture(scope="module")
-def pipeline_worker(django_db_setup, django_db_blocker):
-    default, delivery = f"tests-{uuid.uuid4().hex[:8]}", f"tests-delivery-{uuid.uuid4().hex[:8]}"
-    saved_routes = app.conf.task_routes
+def celery_queues(default: str, delivery: str) -> None:
+    """Send this process's tasks to ``default`` and deliveries to ``delivery``.
+
+    Celery caches the router and the default queue on first use; without
+    forgetting them, a second module would keep sending to the first one's queues.
+    """
     app.conf.task_default_queue = default
     app.conf.task_routes = {
         "pipeline.l5_deliver": {"queue": delivery},
         "pipeline.l5_later": {"queue": delivery},
     }
-    with (
-        django_db_blocker.unblock(),
-        start_worker(app, pool="solo", perform_ping_check=False, queues=[default, delivery]) as w,
-    ):
-        yield w
-    app.conf.task_routes = saved_routes
-    app.conf.task_default_queue = "celery"
+    app.amqp.flush_routes()
+    for cached in ("router", "default_queue", "queues"):
+        app.amqp.__dict__.pop(cached, None)
+
+
+@pytest.fixture(scope="module")
+def pipeline_worker(django_db_setup, django_db_blocker):
+    default, delivery = f"tests-{uuid.uuid4().hex[:8]}", f"tests-delivery-{uuid.uuid4().hex[:8]}"
+    celery_queues(default, delivery)
+    try:
+        with (
+            django_db_blocker.unblock(),
+            start_worker(
+                app, pool="solo", perform_ping_check=False, queues=[default, delivery]
+            ) as w,
+        ):
+            yield w
+    finally:
+        celery_queues("celery", "delivery")
 
 
 class Wired:

@@ -6,7 +6,8 @@ each is killed with SIGKILL (the whole process group, children included)
 while invoices flow, and a new one started. What a killed worker held is
 recovered as production recovers it: task messages it had taken stay
 unacknowledged in Redis, its delivery claims run out
-(``NEXIOM_DELIVERY_CLAIM_SECONDS``, shortened here) and the sweeper
+(``NEXIOM_DELIVERY_CLAIM_SECONDS``) and so do its drains' flags
+(``NEXIOM_PIPELINE_FLAG_SECONDS``), both shortened here, and the sweeper
 (``pipeline.sweep_tenant``) queues again whatever a layer still owes.
 """
 
@@ -25,10 +26,9 @@ from django.conf import settings as django_settings
 from django.db import connection as db_connection
 from django_tenants.utils import schema_context
 
-from nexiom.celery import app
 from pipeline.models import Delivery
 from pipeline.tasks import sweep_tenant
-from tests.pipeline.conftest import wait_until, wire
+from tests.pipeline.conftest import celery_queues, wait_until, wire
 from tests.pipeline.support import (
     ACK,
     delivered_count,
@@ -58,6 +58,7 @@ class Workers:
             ),
             "NEXIOM_TEST_REDIS_URL": django_settings.CELERY_BROKER_URL,
             "NEXIOM_DELIVERY_CLAIM_SECONDS": "3",
+            "NEXIOM_PIPELINE_FLAG_SECONDS": "3",
             "NEXIOM_DELIVERY_DELAY_MAX": "1",
             "NEXIOM_RATE_LIMIT_MINUTE_SECONDS": "1",
         }
@@ -91,7 +92,7 @@ class Workers:
 @pytest.fixture(scope="module")
 def crashed(django_db_setup, qbo_sandbox, django_db_blocker):
     """A wired tenant of its own, and no in-process worker: the subprocesses do the work."""
-    app.conf.task_default_queue = QUEUES[0]
+    celery_queues(*QUEUES)
     broker = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
     broker.delete(*QUEUES)  # nothing an earlier test left behind
     with wire("crash", qbo_sandbox, django_db_blocker) as wired:
@@ -113,6 +114,7 @@ def test_workers_killed_mid_run_lose_nothing_and_duplicate_nothing(
     crashed, workers, qbo_sandbox, settings
 ):
     settings.NEXIOM_SWEEP_GRACE_SECONDS = 0
+    settings.NEXIOM_PIPELINE_FLAG_SECONDS = 3
     run = tag()
     realm = crashed.books.realm_id
     records = [
@@ -124,11 +126,18 @@ def test_workers_killed_mid_run_lose_nothing_and_duplicate_nothing(
     killed_mid_run = []
     workers.start()
 
+    def delivered_after_a_beat(count: int) -> bool:
+        """What beat does every few seconds (``pipeline.sweep``), then: are ``count`` there?"""
+        with schema_context(crashed.tenant.schema_name):
+            sweep_tenant()
+        time.sleep(0.5)
+        return delivered_count(crashed) >= count
+
     for k, batch in enumerate(batches, start=1):
         assert crashed.post(message(batch)).content == ACK
         if k in kills_at:
             wait_until(
-                lambda k=k: delivered_count(crashed) >= kills_at[k],
+                lambda k=k: delivered_after_a_beat(kills_at[k]),
                 timeout=60,
                 what=f"{kills_at[k]} delivered before kill {k}",
             )
@@ -136,13 +145,11 @@ def test_workers_killed_mid_run_lose_nothing_and_duplicate_nothing(
             workers.kill()
             workers.start()
 
-    def all_delivered() -> bool:
-        with schema_context(crashed.tenant.schema_name):
-            sweep_tenant()  # what the beat does every few seconds
-        time.sleep(1)
-        return delivered_count(crashed) == len(records)
-
-    wait_until(all_delivered, timeout=120, what="every invoice delivered after the kills")
+    wait_until(
+        lambda: delivered_after_a_beat(len(records)),
+        timeout=120,
+        what="every invoice delivered after the kills",
+    )
 
     assert workers.started == 4
     assert all(count < len(records) for count in killed_mid_run), killed_mid_run

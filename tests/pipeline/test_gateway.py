@@ -201,6 +201,7 @@ def test_an_unknown_or_revoked_hook_token_is_404_and_reissuing_revokes(fresh, qb
     with schema_context(fresh.tenant.schema_name):
         assert HookToken.objects.filter(revoked_at__isnull=True).count() == 1
     assert fresh.post(raw).content == ACK
+    wait_delivered(fresh, 1)
 
 
 # --- the stores behind it ---------------------------------------------------------------------
