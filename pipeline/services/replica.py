@@ -78,13 +78,15 @@ def _upsert(parsed: list[tuple[InboundMessage, Parsed]], events: list[Event]) ->
         held = newest.get(identity)
         if held is None or record.source_version >= held[1].source_version:
             newest[identity] = (message, record)
-    by_connection: dict[int, list[str]] = defaultdict(list)
-    for connection_id, _, external_id in newest:
-        by_connection[connection_id].append(external_id)
+    # Per (connection, object type), so the lookup uses the whole replica_identity index
+    # (with the connection alone it read every replica of the connection).
+    by_identity: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for connection_id, object_type, external_id in newest:
+        by_identity[(connection_id, object_type)].append(external_id)
     existing = {}
-    for connection_id, external_ids in by_connection.items():
+    for (connection_id, object_type), external_ids in by_identity.items():
         for row in ReplicaRecord.objects.select_for_update().filter(
-            connection_id=connection_id, external_id__in=external_ids
+            connection_id=connection_id, object_type=object_type, external_id__in=external_ids
         ):
             existing[(row.connection_id, row.object_type, row.external_id)] = row
     now = timezone.now()
