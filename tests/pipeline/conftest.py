@@ -43,7 +43,7 @@ MAPPING = {
 }
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 30, what: str = "") -> None:
+def wait_until(condition: Callable[[], bool], timeout: float = 90, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
