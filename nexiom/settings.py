@@ -431,6 +431,13 @@ SPECTACULAR_SETTINGS = {
     # No validator badge: it would send the schema's URL to swagger.io.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" or "layer": give each enum its own stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "ConnectionStatusEnum": "connectors.models.ConnectionStatus",
+        "SyncEventStatusEnum": "sync_history.models.EventStatus",
+        "SyncLayerEnum": "sync_history.models.Layer",
+        "ReplayLayerEnum": "sync_history.services.REPLAYABLE",
+    },
 }
 
 # --- Static, i18n ------------------------------------------------------------

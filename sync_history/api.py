@@ -149,7 +149,10 @@ class SyncHistoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response({"records": sent})
 
     @extend_schema(
-        request=BulkReplaySerializer, responses=ReplayResultSerializer, parameters=_FILTERS
+        operation_id="sync_history_bulk_replay",
+        request=BulkReplaySerializer,
+        responses=ReplayResultSerializer,
+        parameters=_FILTERS,
     )
     @action(detail=False, methods=["post"], url_path="replay")
     def bulk_replay(self, request: Request) -> Response:

@@ -18,8 +18,8 @@ from tenants.services import public_tenant_ensure, tenant_provision
 from tests.idp import LoopbackIdP, free_port
 from vault.audit import AUDIT_DATABASE
 
-#: The sandboxes as session fixtures (qbo, sf, revenova and their *_sandbox processes).
-pytest_plugins = ["tests.sandboxes"]
+#: Session fixtures: the sandboxes (qbo, sf, revenova), the live server and the browser.
+pytest_plugins = ["tests.sandboxes", "tests.browser"]
 
 TENANT_SLUGS = ("alpha", "beta")
 

@@ -11,7 +11,6 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from pipeline.models import Delivery
-from tests.e2e.conftest import browser, live_server_url  # noqa: F401 - fixtures used here
 from tests.pipeline.conftest import FIXTURES, wait_until
 
 pytestmark = [pytest.mark.browser]
@@ -26,8 +25,8 @@ def _dead(wired) -> list[Delivery]:
 
 
 def test_dashboard_and_replaying_a_dead_letter_in_the_desk(
-    browser,  # noqa: F811
-    live_server_url,  # noqa: F811
+    browser,
+    live_server_url,
     wired,
     django_db_blocker,
 ):
