@@ -47,7 +47,7 @@ def demo_route_ensure() -> Route | None:
     source, target = demo_connections()
     if source is None or target is None:
         return None
-    existing = Route.objects.filter(name=DEMO_ROUTE).first()
+    existing = Route.objects.select_related("source", "target").filter(name=DEMO_ROUTE).first()
     if existing is not None:
         return existing
     return route_create(name=DEMO_ROUTE, source=source, target=target, mapping=DEMO_MAPPING)

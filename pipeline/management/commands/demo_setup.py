@@ -32,6 +32,8 @@ class Command(BaseCommand):
         while True:
             with tenant_context(found), domain_errors_as_command_errors():
                 route = demo_route_ensure()
+                # Read inside the tenant: the connections live in its schema.
+                described = f"{route.name!r} ({route.source} → {route.target})" if route else ""
             if route is not None or time.monotonic() >= deadline:
                 break
             time.sleep(1)
@@ -40,7 +42,7 @@ class Command(BaseCommand):
                 "The demo connections to the Revenova and QuickBooks sandboxes are missing; "
                 "start the sandboxes (make up does)."
             )
-        self.stdout.write(f"{tenant}: route {route.name!r} ({route.source} → {route.target})")
+        self.stdout.write(f"{tenant}: route {described}")
         if wait:
             signal.signal(signal.SIGTERM, lambda *_: exit(0))
             while True:  # honcho stops the platform when a process ends
