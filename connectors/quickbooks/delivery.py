@@ -11,6 +11,7 @@ version, sparse-updated with its SyncToken (Q23) — a stale-object fault
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import requests
@@ -25,12 +26,14 @@ from connectors.quickbooks.outbound import (
     read_customer_query,
     read_customer_response,
     read_invoice_response,
+    request_id,
 )
 from connectors.sdk import Client
 from connectors.sdk.interfaces import CrossReferences, DeliveryTarget, OutboundRequest
 
 STALE_OBJECT = "5010"  # Q23
 DUPLICATE_NAME = "6240"  # Q39
+INVALID_REFERENCE = "2500"  # Q33
 CUSTOMER = "customer"
 
 
@@ -45,6 +48,11 @@ def send(client: Client, request: OutboundRequest) -> requests.Response:
         data=dumps_exact(request.body).encode(),
         headers={"Content-Type": "application/json"},
     )
+
+
+def _customer_unknown(error: Permanent) -> bool:
+    """2500 "Invalid Reference Id" on the CustomerRef (Q33)."""
+    return error.provider_code == INVALID_REFERENCE and "CustomerRef" in (error.detail or "")
 
 
 class QuickBooksDelivery:
@@ -65,18 +73,44 @@ class QuickBooksDelivery:
                 f"QuickBooks receives invoices here, not {type(canonical).__name__}.",
                 provider_code="record_type",
             )
-        refs = {"customer": self.customer_id(client, canonical, tenant=tenant, xrefs=xrefs)}
-        if current is not None and current.target_id:
-            response = self._update(client, canonical, current, mapping, refs, tenant)
-        else:
-            request = QuickBooksOutbound().build(
-                canonical, mapping=mapping, refs=refs, tenant=tenant
+        try:
+            response = self._send_invoice(client, canonical, mapping, tenant, current, xrefs)
+        except Permanent as error:
+            if not _customer_unknown(error):
+                raise
+            # The remembered customer is gone from QuickBooks (deleted there): find or
+            # create it again, once.
+            xrefs.forget(CUSTOMER, canonical.customer.source_id)
+            response = self._send_invoice(
+                client, canonical, mapping, tenant, current, xrefs, fresh_customer=True
             )
-            response = send(client, request)
         invoice = read_invoice_response(response.content)
         return DeliveryTarget(
             target_id=invoice.id, reference=invoice.doc_number or "", version=invoice.sync_token
         )
+
+    def _send_invoice(
+        self, client, canonical, mapping, tenant, current, xrefs, *, fresh_customer=False
+    ):
+        customer = self.customer_id(client, canonical, tenant=tenant, xrefs=xrefs)
+        refs = {"customer": customer}
+        if current is not None and current.target_id:
+            return self._update(client, canonical, current, mapping, refs, tenant)
+        request = QuickBooksOutbound().build(canonical, mapping=mapping, refs=refs, tenant=tenant)
+        if fresh_customer:
+            # The first create was refused (its answer is what its requestid now replays):
+            # the create with the new customer is another request, with a key of its own.
+            key = request_id(
+                tenant=tenant,
+                source_object=canonical.source_object,
+                source_id=canonical.source_id,
+                version=canonical.source_version,
+                operation=f"invoice.create\ncustomer {customer}",
+            )
+            request = replace(
+                request, idempotency_key=key, params={**request.params, "requestid": key}
+            )
+        return send(client, request)
 
     def customer_id(
         self, client: Client, invoice: Invoice, *, tenant: str, xrefs: CrossReferences

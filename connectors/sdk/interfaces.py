@@ -135,6 +135,10 @@ class CrossReferences(Protocol):
 
     def put(self, object_type: str, source_id: str, target_id: str) -> None: ...
 
+    def forget(self, object_type: str, source_id: str) -> None:
+        """The target no longer knows that id (deleted there): look it up again next time."""
+        ...
+
 
 class Deliverer(Protocol):
     """L5: bring one canonical record to the target through the authenticated client.

@@ -62,6 +62,7 @@ class BatchCrossReferences:
             for row in CrossReference.objects.filter(connection_id=connection_id)
         }
         self._new: dict[tuple[str, str], str] = {}
+        self._forgotten: set[tuple[str, str]] = set()
 
     def get(self, object_type: str, source_id: str) -> str | None:
         return self._known.get((object_type, source_id))
@@ -70,19 +71,26 @@ class BatchCrossReferences:
         self._known[(object_type, source_id)] = target_id
         self._new[(object_type, source_id)] = target_id
 
+    def forget(self, object_type: str, source_id: str) -> None:
+        self._known.pop((object_type, source_id), None)
+        self._new.pop((object_type, source_id), None)
+        self._forgotten.add((object_type, source_id))
+
     def save(self) -> None:
-        CrossReference.objects.bulk_create(
-            [
-                CrossReference(
-                    connection_id=self.connection_id,
-                    object_type=object_type,
-                    source_id=source_id,
-                    target_id=target_id,
-                )
-                for (object_type, source_id), target_id in self._new.items()
-            ],
-            ignore_conflicts=True,
-        )
+        """Write what the batch learned: new ids (a re-learned one replaces the old), and
+        drop the ones the target no longer knows."""
+        for object_type, source_id in self._forgotten - set(self._new):
+            CrossReference.objects.filter(
+                connection_id=self.connection_id, object_type=object_type, source_id=source_id
+            ).delete()
+        # New ids are few (one per new customer): one statement each is fine.
+        for (object_type, source_id), target_id in self._new.items():
+            CrossReference.objects.update_or_create(
+                connection_id=self.connection_id,
+                object_type=object_type,
+                source_id=source_id,
+                defaults={"target_id": target_id},
+            )
 
 
 def backoff_seconds(attempt: int) -> float:

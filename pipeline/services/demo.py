@@ -10,6 +10,7 @@ reached the QuickBooks sandbox.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from connectors.models import Connection
@@ -34,6 +35,28 @@ SAMPLES = Path(__file__).resolve().parents[2] / "connectors" / "revenova" / "fix
 def sample_messages() -> list[Path]:
     """The recorded Revenova Outbound Messages (invoices, a load)."""
     return sorted(SAMPLES.glob("revenova_outbound_*.xml"))
+
+
+_NOTIFICATION_ID = re.compile(rb"<Id>([A-Za-z0-9]{18})</Id>")
+_RECORD_ID = re.compile(rb"<sf:Id>([A-Za-z0-9]{18})</sf:Id>")
+_INVOICE_NAME = re.compile(rb"<sf:Name>(INV-[0-9]+)</sf:Name>")
+
+
+def sample_for_run(raw: bytes, *, run: str) -> bytes:
+    """The sample as new records of this run: fresh notification and record ids, invoice
+    numbers suffixed with ``run`` (5 characters). Each ``make demo`` then books new invoices
+    (the same message again would rightly collapse onto the first), for the same customers."""
+
+    def new_id(match: re.Match) -> bytes:
+        whole, value = match.group(0), match.group(1)
+        # Salesforce ids differ in their last characters: keep those, change the middle.
+        return whole.replace(value, value[:5] + run.encode() + value[10:])
+
+    raw = _NOTIFICATION_ID.sub(new_id, raw)
+    raw = _RECORD_ID.sub(new_id, raw)
+    return _INVOICE_NAME.sub(
+        lambda m: m.group(0).replace(m.group(1), m.group(1) + b"-" + run.encode()), raw
+    )
 
 
 def demo_connections() -> tuple[Connection | None, Connection | None]:

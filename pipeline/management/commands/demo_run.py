@@ -19,9 +19,19 @@ from connectors.sdk.testing import read_consent
 from connectors.services import authorization_start, connection_test, oauth_callback_complete
 from nexiom.commands import domain_errors_as_command_errors
 from pipeline.models import Delivery
-from pipeline.services.demo import demo_route_ensure, sample_messages
+from pipeline.services.demo import demo_route_ensure, sample_for_run, sample_messages
 from pipeline.services.hooks import hook_issue
 from tenants.selectors import tenant_get_by_slug
+
+
+def _run_token() -> str:
+    """Five characters that differ from run to run (base 36 of the time in seconds)."""
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    value, token = int(time.time()), ""
+    for _ in range(5):
+        value, digit = divmod(value, 36)
+        token = digits[digit] + token
+    return token
 
 
 class Command(BaseCommand):
@@ -54,10 +64,11 @@ class Command(BaseCommand):
             before = Delivery.objects.filter(status=Delivery.Status.DELIVERED).count()
         path = "/" + hook.url.split("/", 3)[3]
         sent = 0
+        run = _run_token()
         for sample in sample_messages():
             response = requests.post(
                 f"{web}{path}",
-                data=sample.read_bytes(),
+                data=sample_for_run(sample.read_bytes(), run=run),
                 headers={"Host": host, "Content-Type": "text/xml; charset=utf-8"},
                 timeout=30,
             )
@@ -106,7 +117,7 @@ class Command(BaseCommand):
         self.stdout.write(f"\nQuickBooks sandbox, realm {books.realm_id}:")
         for customer in company.get("customers", []):
             self.stdout.write(f"  customer {customer['Id']}: {customer['DisplayName']}")
-        for invoice in company.get("invoices", []):
+        for invoice in company.get("invoices", [])[-20:]:
             self.stdout.write(
                 f"  invoice {invoice['Id']}: {invoice.get('DocNumber')} for customer "
                 f"{invoice['CustomerRef']['value']}, total {invoice.get('TotalAmt')} "
