@@ -10,14 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings
 from django.test import Client
 from django_tenants.utils import schema_context
 from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline.models import Delivery
-from tests.pipeline.conftest import FIXTURES, pipeline_worker, wait_until, wire
+from tests.pipeline.conftest import FIXTURES, pipeline_quiet, pipeline_worker, wait_until, wire
 
 # The pipeline's real worker fixture, used by ``wired`` below.
 __all__ = ["pipeline_worker"]
@@ -30,27 +28,13 @@ LAYERS = ("gateway", "replica", "normalize", "outbound", "delivery")
 Sample = tuple[str, tuple[tuple[str, str], ...]]
 
 
-def _quiet_pipeline(schema: str) -> None:
-    """Wait for the schema's drains to finish, then forget its queues: the next module
-    that wires a tenant must not inherit a draining flag or stray ids."""
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and any(
-        client.scan_iter(f"nexiom:pipeline:{schema}:*:draining")
-    ):
-        time.sleep(0.1)
-    keys = list(client.scan_iter(f"nexiom:pipeline:{schema}:*"))
-    if keys:
-        client.delete(*keys)
-
-
 @pytest.fixture(scope="module")
 def wired(pipeline_worker, qbo_sandbox, django_db_blocker):
     """The pipeline's ``wired`` tenant under a slug of this module's own."""
-    _quiet_pipeline(SLUG)
+    pipeline_quiet(SLUG)
     with wire(SLUG, qbo_sandbox, django_db_blocker) as wired:
         yield wired
-        _quiet_pipeline(SLUG)
+        pipeline_quiet(SLUG)
 
 
 def scrape(client: Client | None = None) -> dict[Sample, float]:

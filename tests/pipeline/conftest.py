@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.test import Client
 from django_tenants.utils import schema_context
 
@@ -66,6 +68,20 @@ def celery_queues(default: str, delivery: str) -> None:
     app.amqp.flush_routes()
     for cached in ("router", "default_queue", "queues"):
         app.amqp.__dict__.pop(cached, None)
+
+
+def pipeline_quiet(schema: str) -> None:
+    """Wait for the schema's drains to finish, then forget its queues: the next module
+    that wires a tenant must not inherit a draining flag or stray ids."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(
+        client.scan_iter(f"nexiom:pipeline:{schema}:*:draining")
+    ):
+        time.sleep(0.1)
+    keys = list(client.scan_iter(f"nexiom:pipeline:{schema}:*"))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,10 @@ from __future__ import annotations
 import io
 import json
 import logging
-import time
 import uuid
 
 import pytest
-import redis
 import responses
-from django.conf import settings
 from django_tenants.utils import schema_context
 
 from connectors.sdk import client as sdk_client
@@ -27,7 +24,7 @@ from nexiom.correlation import correlated
 from nexiom.logging_json import JsonFormatter
 from pipeline.models import Delivery, InboundMessage, ReplicaRecord
 from sync_history.models import SyncEvent
-from tests.pipeline.conftest import FIXTURES, wait_until, wire
+from tests.pipeline.conftest import FIXTURES, pipeline_quiet, wait_until, wire
 from vault.redaction import RedactingFilter
 
 INVOICES = (FIXTURES / "revenova_outbound_invoice.xml").read_bytes()
@@ -35,27 +32,13 @@ LAYERS = {"gateway", "replica", "normalize", "outbound", "delivery"}
 SLUG = "corr"
 
 
-def _quiet_pipeline(schema: str) -> None:
-    """Wait for the schema's drains to finish, then forget its queues: the next module
-    that wires a tenant must not inherit a draining flag or stray ids."""
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and any(
-        client.scan_iter(f"nexiom:pipeline:{schema}:*:draining")
-    ):
-        time.sleep(0.1)
-    keys = list(client.scan_iter(f"nexiom:pipeline:{schema}:*"))
-    if keys:
-        client.delete(*keys)
-
-
 @pytest.fixture(scope="module")
 def wired(pipeline_worker, qbo_sandbox, django_db_blocker):
     """The pipeline's ``wired`` tenant under a slug of this module's own."""
-    _quiet_pipeline(SLUG)
+    pipeline_quiet(SLUG)
     with wire(SLUG, qbo_sandbox, django_db_blocker) as wired:
         yield wired
-        _quiet_pipeline(SLUG)
+        pipeline_quiet(SLUG)
 
 
 @pytest.fixture
