@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 
+from connectors.errors import RateLimited
+
 HEADROOM = 0.97
 SLOT_TTL = 120.0  # longer than any request (QuickBooks times out at 120 s, Q24)
 MAX_WAIT = 300.0
@@ -88,8 +90,9 @@ class Limit:
         return max(1.0, min(self.requests * HEADROOM, self.rate))
 
 
-class LimitWaitTooLong(RuntimeError):
-    """The account stayed saturated for longer than ``MAX_WAIT`` seconds."""
+class LimitWaitTooLong(RateLimited):
+    """The account stayed saturated for longer than ``MAX_WAIT`` seconds: the delivery
+    treats it like the provider's own 429 and tries again later."""
 
 
 @contextlib.contextmanager
@@ -109,7 +112,9 @@ def limited(limit: Limit) -> Iterator[None]:
         if wait <= 0:
             break
         if time.monotonic() + wait > deadline:
-            raise LimitWaitTooLong(f"account {limit.account} stayed saturated")
+            raise LimitWaitTooLong(
+                f"account {limit.account} stayed saturated", retry_after=MAX_WAIT
+            )
         time.sleep(wait)
     try:
         yield

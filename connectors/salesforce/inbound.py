@@ -28,6 +28,8 @@ class OutboundMessageInbound:
     """The ``Inbound`` of ``connectors.sdk.interfaces`` for Outbound Messages."""
 
     content_types: ClassVar[tuple[str, ...]] = ("text/xml", "application/soap+xml")
+    #: Unsigned (S19): recognised by the org id, no secret to verify against.
+    verifies_signatures: ClassVar[bool] = False
 
     def accept(
         self,

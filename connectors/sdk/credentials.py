@@ -198,12 +198,11 @@ class OAuth2(CredentialType):
         """What to keep sealed after a token response, by the rotation rule."""
         kept = dict(previous or {})
         kept["access_token"] = token["access_token"]
+        # Whatever the rotation rule, a refresh token that comes back replaces the old one;
+        # none coming back keeps the old one (Salesforce, S7; QuickBooks' previous one stays
+        # valid for a while, Q15).
         if token.get("refresh_token"):
             kept["refresh_token"] = token["refresh_token"]
-        elif self.rotation == RefreshRotation.ALWAYS and previous is not None:
-            # The provider rotates on every refresh; a refresh without one is
-            # unusual but the old token stays valid for a while (Q15): keep it.
-            pass
         for name in ("id_token", "scope", "token_type"):
             if name in token:
                 kept[name] = token[name]

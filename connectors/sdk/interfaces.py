@@ -106,6 +106,9 @@ class Inbound(Protocol):
     """
 
     content_types: tuple[str, ...]
+    #: True for senders that sign: the gateway then passes the signing secrets sealed with
+    #: the connection's credentials (``webhook_secrets``) as ``secrets``.
+    verifies_signatures: bool
 
     def accept(
         self,

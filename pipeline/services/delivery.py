@@ -53,19 +53,26 @@ def claim_lease() -> timedelta:
 
 
 class BatchCrossReferences:
-    """The target connection's cross references, read once per batch, written at the end."""
+    """The target connection's cross references as a batch needs them: each one read once
+    (by its unique index, never the whole table), what it learns written at the end."""
 
     def __init__(self, connection_id: int) -> None:
         self.connection_id = connection_id
-        self._known = {
-            (row.object_type, row.source_id): row.target_id
-            for row in CrossReference.objects.filter(connection_id=connection_id)
-        }
+        self._known: dict[tuple[str, str], str | None] = {}
         self._new: dict[tuple[str, str], str] = {}
         self._forgotten: set[tuple[str, str]] = set()
 
     def get(self, object_type: str, source_id: str) -> str | None:
-        return self._known.get((object_type, source_id))
+        key = (object_type, source_id)
+        if key not in self._known and key not in self._forgotten:
+            self._known[key] = (
+                CrossReference.objects.filter(
+                    connection_id=self.connection_id, object_type=object_type, source_id=source_id
+                )
+                .values_list("target_id", flat=True)
+                .first()
+            )
+        return self._known.get(key)
 
     def put(self, object_type: str, source_id: str, target_id: str) -> None:
         self._known[(object_type, source_id)] = target_id

@@ -26,6 +26,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from connectors.models import Connection
 from connectors.registry import connector_get
 from connectors.sdk.interfaces import InboundAccepted
+from connectors.services.credentials import credentials_reveal
 from nexiom.correlation import correlation_current, correlation_new
 from nexiom.errors import DomainError
 from pipeline.errors import HookUnknown, StoreUnavailable
@@ -76,7 +77,7 @@ def message_ingest(
             raw=raw,
             headers=headers,
             metadata=connection.metadata,
-            secrets=_hook_secrets(connection),
+            secrets=_hook_secrets(connection, inbound),
         )
     except DomainError as error:
         if error.status == 403:
@@ -146,10 +147,15 @@ def _enqueue_quietly(enqueue, message_id: int) -> None:
         logger.warning("gateway: queueing message %s failed; the sweeper will", message_id)
 
 
-def _hook_secrets(connection: Connection) -> list[str]:
-    # Signing secrets of senders that sign (QuickBooks verifier tokens, Standard
-    # Webhooks) are kept in the connection's metadata under "webhook_secrets".
-    secrets = connection.metadata.get("webhook_secrets") or []
+def _hook_secrets(connection: Connection, inbound) -> list[str]:
+    """Signing secrets of senders that sign (QuickBooks verifier tokens, Standard
+    Webhooks): sealed with the connection's credentials under "webhook_secrets", never in
+    its metadata (which the API shows). Read only for an inbound that verifies signatures;
+    Outbound Messages are recognised by their org id and need none."""
+    if not getattr(inbound, "verifies_signatures", False):
+        return []
+    revealed = credentials_reveal(connection=connection, reason="verify a webhook's signature")
+    secrets = revealed.get("webhook_secrets") or []
     return [s for s in secrets if isinstance(s, str)]
 
 

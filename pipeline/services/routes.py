@@ -98,8 +98,8 @@ def route_update(*, route: Route, **changes: Any) -> Route:
 
 
 def route_delete(*, route: Route) -> None:
-    """Delete a route; its deliveries stay in the history (disable it to keep them listed)."""
-    route.enabled = False
-    route.save(update_fields=["enabled"])
-    route.deliveries.all().delete()
-    route.delete()
+    """Delete a route and its deliveries; the sync history keeps what happened (disable the
+    route instead to keep its deliveries replayable)."""
+    with transaction.atomic():
+        route.deliveries.all().delete()
+        route.delete()

@@ -12,7 +12,7 @@ from accounts.models import Invitation
 from accounts.roles import Role
 from accounts.services import invitation_create, invitation_revoke
 from nexiom.errors import DomainError
-from tests.helpers import client_for, commit_effects, member, signed_in
+from tests.helpers import client_for, commit_effects, invite, member, signed_in
 
 
 def test_every_domain_error_has_a_code_and_a_status():
@@ -115,14 +115,16 @@ def test_command_refusal_is_a_command_error_with_the_same_message(db):
 
 
 def test_invitation_page_status_comes_from_the_error_class_not_its_text(tenant_a):
-    with tenant_context(tenant_a), commit_effects():
-        invitation = invitation_create(email="x@example.com", role=Role.VIEWER, invited_by=None)
-        invitation_revoke(invitation=invitation)
+    token = invite(tenant_a, "x@example.com", Role.VIEWER)
+    with tenant_context(tenant_a):
+        invitation_revoke(invitation=Invitation.objects.get(email="x@example.com"))
 
     unknown = client_for(tenant_a).get("/invitations/not-a-real-token/")
+    withdrawn = client_for(tenant_a).get(f"/invitations/{token}/")
 
     assert unknown.status_code == InvitationUnknown.status == 404
-    assert InvitationUnusable.status == 410
+    assert withdrawn.status_code == InvitationUnusable.status == 410
+    assert "withdrawn by an administrator" in withdrawn.content.decode()
 
 
 def test_a_rolled_back_invitation_sends_no_email(tenant_a, mailoutbox):
