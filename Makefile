@@ -11,7 +11,7 @@ FLOWER_AUTH_FILE := var/flower/basic-auth
 # prometheus_client's multiprocess files of every process `make up` runs (emptied at start).
 METRICS_DIR := var/metrics
 
-.PHONY: help venv services idp-deps test-deps up migrate demo-tenant demo test lint bench format clean flower-auth
+.PHONY: help venv services idp-deps test-deps up migrate demo-tenant demo test lint bench chaos format clean flower-auth
 
 help:
 	@echo "make up     - install, migrate, provision the demo tenant, run web+worker+beat+flower+idp"
@@ -19,6 +19,7 @@ help:
 	@echo "make demo   - (with make up running) post the sample Revenova messages, show what reached QuickBooks"
 	@echo "make lint   - ruff, import layers, hadolint, GitHub workflow schemas"
 	@echo "make bench  - benchmarks under tests/benchmarks (prints figures)"
+	@echo "make chaos  - 10,000 invoices under faults (kills, Redis and PostgreSQL restarts, 429s, a revoked token); web SIGKILLed around the ack"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -95,6 +96,10 @@ lint: venv
 
 bench: services
 	$(BIN)/pytest tests/benchmarks -q -s -p no:cacheprovider --no-cov -o testpaths=tests/benchmarks
+
+# Slow (about 15 minutes on 2 cores), so not in `make test`; its own Redis and PostgreSQL.
+chaos: venv
+	$(PY) -m tests.chaos.run
 
 format: venv
 	$(BIN)/ruff format .

@@ -206,3 +206,79 @@ def cpu_seconds(pid: int) -> float:
         except OSError:
             pass
     return total
+
+
+# --- for the chaos runs (tests/chaos): processes started, killed and started again -----------
+
+
+def gunicorn_at(env: dict[str, str], port: int) -> Proc:
+    """gunicorn as ``gunicorn()`` starts it, on a given port: a restarted web process comes
+    back where its senders knew it (SO_REUSEADDR lets it bind at once)."""
+    proc = Proc(
+        "web",
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "nexiom.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--graceful-timeout",
+            "10",
+        ],
+        env,
+    )
+    try:
+        _wait_web(proc, f"http://127.0.0.1:{port}")
+    except BaseException:
+        proc.stop()
+        raise
+    return proc
+
+
+def celery_worker(env: dict[str, str], queue: str, name: str) -> Proc:
+    """One of the Procfile's workers (prefork, two processes) on ``queue``, not waited for."""
+    return Proc(
+        name.split("@")[0],
+        [
+            *(sys.executable, "-m", "celery", "-A", "nexiom", "worker"),
+            *("--loglevel=WARNING", "--concurrency=2", "-Q", queue, "-n", name),
+        ],
+        env,
+    )
+
+
+def wait_pings(procs: dict[str, Proc], timeout: float = 90) -> None:
+    """Until every worker (node name → process) answers a ping."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in procs.values():
+            if not proc.alive():
+                raise RuntimeError(f"worker {proc.name} exited: {proc.output()}")
+        replies = app.control.ping(destination=list(procs), timeout=0.5) or []
+        if {name for reply in replies for name in reply} >= set(procs):
+            return
+    raise RuntimeError(f"workers {sorted(procs)} did not answer a ping within {timeout:.0f} s")
+
+
+def beat(env: dict[str, str]) -> Proc:
+    """The Procfile's beat (database scheduler): the pipeline's sweeper every 10 s."""
+    return Proc(
+        "beat",
+        [
+            *(sys.executable, "-m", "celery", "-A", "nexiom", "beat", "--loglevel=WARNING"),
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+        ],
+        env,
+    )
+
+
+def kill_group(proc: Proc) -> None:
+    """SIGKILL to the process and all its children (its session): no goodbye, as a crash."""
+    if proc.alive():
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.proc.wait(10)
+    proc.log.close()
