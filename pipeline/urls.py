@@ -3,7 +3,10 @@ from rest_framework.routers import DefaultRouter
 
 from pipeline import api, dashboard, views
 
+# No ".json" suffix routes: the API answers JSON already, and an action written
+# (request, pk=None) answered 500 to the ``format`` keyword a suffix adds.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("routes", api.RouteViewSet, basename="route")
 
 api_urlpatterns = [

@@ -24,14 +24,13 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection, models
 from django.test import Client
-from django_tenants.utils import schema_context, tenant_context
+from django_tenants.utils import tenant_context
 
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import api_token_create
 from connectors.models import Connection
 from connectors.sdk.testing import SandboxProcess
-from pipeline.models import HookToken
 from pipeline.services.delivery import deliveries_send
 from pipeline.services.hooks import hook_issue
 from pipeline.services.normalize import replicas_normalize
@@ -48,7 +47,7 @@ from tests.factories import (
     RouteFactory,
     SyncEventFactory,
 )
-from tests.helpers import bearer, invite, member, signed_in
+from tests.helpers import invite, member, signed_in
 from tests.pipeline.conftest import MAPPING, celery_queues
 from tests.pipeline.support import ACK, invoice, message, tag
 
@@ -57,6 +56,8 @@ A_SLUG, B_SLUG = "amberqz", "bluewx"
 MARK = "amberqz"
 #: A's ids start here; B's stay small, so an id of A names nothing in B.
 A_ID_BASE = 7_100_000
+#: Text fields whose values are random per row: seen in B, they are A's.
+UNIQUE_TEXT = frozenset({"prefix", "nonce", "correlation_id", "token_hash"})
 REVENOVA_KEY = {
     "username": "integration@demo-freight.example",
     "password": "dev-password-revenova",
@@ -217,9 +218,8 @@ def _a_markers(side: Side) -> tuple[set[str], set[int]]:
                     ids.add(row.pk)
                 for f in model._meta.concrete_fields:
                     value = getattr(row, f.attname)
-                    if isinstance(f, models.UUIDField) and value:
-                        secrets.add(str(value))
-                    elif f.name in {"prefix", "nonce", "correlation_id", "token_hash"} and value:
+                    distinctive = isinstance(f, models.UUIDField) or f.name in UNIQUE_TEXT
+                    if distinctive and value:
                         secrets.add(str(value))
     return secrets, ids
 
@@ -251,3 +251,17 @@ def world_drop() -> None:
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is not None:
             tenant.delete(force_drop=True)
+
+
+def rows_snapshot(tenant: Tenant) -> dict[str, list[str]]:
+    """Every row of every tenant model, as text: what a refused request must leave alone."""
+    with tenant_context(tenant):
+        return {
+            model._meta.label: sorted(
+                repr([bytes(v) if isinstance(v, memoryview) else v for v in row])
+                for row in model._base_manager.values_list(
+                    *(f.attname for f in model._meta.concrete_fields)
+                )
+            )
+            for model in tenant_models()
+        }

@@ -1,0 +1,76 @@
+"""Every URL of the tenant URLconf, with A's ids and tokens, asked by B's Admin on B's host.
+
+Each path is tried with every method, signed in with a session and with a
+personal token of B: A's objects are 403/404/405 (or the Desk's "doesn't
+exist" redirect), lists are B's own, no body shows anything of A, nothing
+of A changes, and nothing answers 5xx.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.helpers import signed_in
+from tests.isolation.sweep import (
+    CONTROL_EXEMPT,
+    METHODS,
+    NOT_FOUND_TEXTS,
+    body_of,
+    followed,
+    request,
+    sweep_urls,
+    verdict,
+)
+from tests.isolation.world import World, rows_snapshot
+
+
+def test_every_tenant_url_is_filled_with_a_data(world: World, db) -> None:
+    swept, unfillable = sweep_urls(world)
+
+    assert not unfillable, "teach tests/isolation/sweep.py these patterns:\n" + "\n".join(
+        unfillable
+    )
+    # 58 URLs carried an id or a token of A when this was written; fewer means a fill broke.
+    assert sum(s.of_a for s in swept) >= 50, [s.path for s in swept if s.of_a]
+
+
+@pytest.mark.parametrize("auth", ["session", "bearer"])
+def test_b_admin_gets_nothing_of_a_from_any_url(world: World, db, auth: str) -> None:
+    swept, unfillable = sweep_urls(world)
+    assert not unfillable, unfillable
+    before = rows_snapshot(world.a.tenant)
+    problems, made = [], 0
+
+    for one in swept:
+        # A client per URL: a swept logout ends only that URL's session.
+        if auth == "session":
+            client = signed_in(world.b.tenant, world.b.admin)
+        else:
+            client = Client(HTTP_HOST=world.b.host, HTTP_AUTHORIZATION=f"Bearer {world.b.token}")
+        client.raise_request_exception = False  # a 500 is a finding to list, not a stop
+        for method in METHODS:
+            chain = followed(client, request(client, one, method), world.b.host)
+            made += len(chain)
+            problem = verdict(world, one, method, chain, signed_in=auth == "session" or one.is_api)
+            if problem:
+                problems.append(f"{method.upper():7} {one.path}: {problem}")
+
+    print(f"{auth}: {len(swept)} URLs, {made} requests")
+    assert not problems, f"{len(problems)} answers of B are wrong:\n" + "\n".join(problems)
+    assert rows_snapshot(world.a.tenant) == before
+
+
+def test_every_filled_url_names_a_real_object_of_a(world: World, db) -> None:
+    """The control: on A's own host, A's Admin reaches each object the sweep asked B for."""
+    swept, _ = sweep_urls(world)
+    client = signed_in(world.a.tenant, world.a.admin)
+    missing = []
+
+    for one in (s for s in swept if s.of_a and s.name not in CONTROL_EXEMPT):
+        response = client.get(one.path)
+        text = body_of(followed(client, response, world.a.host)[-1])
+        if response.status_code == 404 or any(t in text for t in NOT_FOUND_TEXTS):
+            missing.append(f"{one.path}: {response.status_code}")
+
+    assert not missing, "these fills name nothing of A:\n" + "\n".join(missing)
