@@ -257,7 +257,11 @@ def wait_pings(procs: dict[str, Proc], timeout: float = 90) -> None:
         for proc in procs.values():
             if not proc.alive():
                 raise RuntimeError(f"worker {proc.name} exited: {proc.output()}")
-        replies = app.control.ping(destination=list(procs), timeout=0.5) or []
+        try:
+            replies = app.control.ping(destination=list(procs), timeout=0.5) or []
+        except Exception:  # the broker restarting (chaos): ask again
+            time.sleep(0.5)
+            continue
         if {name for reply in replies for name in reply} >= set(procs):
             return
     raise RuntimeError(f"workers {sorted(procs)} did not answer a ping within {timeout:.0f} s")

@@ -44,9 +44,9 @@ class Sender:
         self.spec_path = tmp / f"{name}-spec.json"
         self.outcomes_path = tmp / f"{name}-outcomes.jsonl"
         self.spec_path.write_text(json.dumps(spec))
+        out = self.outcomes_path
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.chaos.sender", str(self.spec_path)]
-            + [str(self.outcomes_path)],
+            [sys.executable, "-m", "tests.chaos.sender", *(str(self.spec_path), str(out))],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
