@@ -7,7 +7,7 @@ domain errors, rendered by ``nexiom.api_errors`` in the one error body.
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -19,6 +19,7 @@ from accounts.errors import TokenMintingForbidden
 from accounts.models import ApiToken, Invitation, User
 from accounts.permissions import IsAdmin, IsAdminOrReadOnly, IsMember, role_of
 from accounts.roles import Role
+from nexiom.openapi import error_responses
 
 ROLE_CHOICES = [role.value for role in Role]
 
@@ -65,7 +66,10 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         self.check_object_permissions(self.request, user)
         return user
 
-    @extend_schema(request=RoleChangeSerializer, responses=UserSerializer)
+    # 409: the tenant's last Admin cannot be demoted or deactivated.
+    @extend_schema(
+        request=RoleChangeSerializer, responses={200: UserSerializer, **error_responses("409")}
+    )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         user = self.get_object()
         change = RoleChangeSerializer(data=request.data)
@@ -73,7 +77,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         services.user_role_set(user=user, role=change.validated_data["role"])
         return Response(UserSerializer(self.get_object()).data)
 
-    @extend_schema(request=None, responses=UserSerializer)
+    @extend_schema(request=None, responses={200: UserSerializer, **error_responses("409")})
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: str | None = None) -> Response:
         user = services.user_deactivate(user=self.get_object())
@@ -109,6 +113,11 @@ class InvitationSerializer(serializers.ModelSerializer):
         read_only_fields = [f for f in fields if f not in ("email", "role")]
 
 
+@extend_schema_view(
+    # 409: already a member; an invitation already accepted cannot be revoked.
+    create=extend_schema(responses={201: InvitationSerializer, **error_responses("409")}),
+    destroy=extend_schema(responses={204: None, **error_responses("409")}),
+)
 class InvitationViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -134,7 +143,8 @@ class InvitationViewSet(
     def perform_destroy(self, instance: Invitation) -> None:
         services.invitation_revoke(invitation=instance)
 
-    @extend_schema(request=None, responses=InvitationSerializer)
+    # 409: accepted, revoked or expired: create a new one (found by the API fuzzing).
+    @extend_schema(request=None, responses={200: InvitationSerializer, **error_responses("409")})
     @action(detail=True, methods=["post"])
     def resend(self, request: Request, pk: str | None = None) -> Response:
         invitation = services.invitation_resend(invitation=self.get_object())

@@ -7,7 +7,7 @@ OAuth tokens never pass through the API at all.
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -18,6 +18,11 @@ from accounts.permissions import IsEditorOrReadOnly, IsMember
 from connectors import selectors, services
 from connectors.models import Connection
 from connectors.registry import connector_choices, connectors_installed
+from nexiom.openapi import error_responses
+
+#: What the provider's answer can turn into (connectors.errors' remote failures): a refused
+#: login or refresh (409 needs reconnecting, 422 refused), 429 slow down, 503 unreachable.
+_PROVIDER_REFUSALS = error_responses("409", "422", "429", "503")
 
 
 class ConnectionSerializer(serializers.ModelSerializer):
@@ -75,6 +80,12 @@ class TestResponseSerializer(serializers.Serializer):
     connection = ConnectionSerializer()
 
 
+@extend_schema_view(
+    # An API-key connection logs in at the provider when created.
+    create=extend_schema(responses={201: ConnectionSerializer, **_PROVIDER_REFUSALS}),
+    # Still used by routes or messages: 409, disable it instead.
+    destroy=extend_schema(responses={204: None, **error_responses("409")}),
+)
 class ConnectionViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -109,14 +120,20 @@ class ConnectionViewSet(
     def perform_destroy(self, instance: Connection) -> None:
         services.connection_delete(connection=instance, actor=self.request.user)
 
-    @extend_schema(request=None, responses=AuthorizeResponseSerializer)
+    # 400: the platform has no registration at the provider for that environment;
+    # 409: an API-key connector, or a disabled connection.
+    @extend_schema(
+        request=None,
+        responses={200: AuthorizeResponseSerializer, **error_responses("400", "409")},
+    )
     @action(detail=True, methods=["post"])
     def authorize(self, request: Request, pk: str | None = None) -> Response:
         """Start OAuth: send the user's browser to ``authorize_url``."""
         url = services.authorization_start(connection=self.get_object(), user=request.user)
         return Response({"authorize_url": url})
 
-    @extend_schema(request=None, responses=TestResponseSerializer)
+    # The provider's refusals come back in the body (ok false); 409: not connected.
+    @extend_schema(request=None, responses={200: TestResponseSerializer, **error_responses("409")})
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str | None = None) -> Response:
         connection = self.get_object()
@@ -130,7 +147,7 @@ class ConnectionViewSet(
             }
         )
 
-    @extend_schema(request=None, responses=ConnectionSerializer)
+    @extend_schema(request=None, responses={200: ConnectionSerializer, **_PROVIDER_REFUSALS})
     @action(detail=True, methods=["post"])
     def refresh(self, request: Request, pk: str | None = None) -> Response:
         connection = services.connection_refresh_now(

@@ -29,3 +29,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+# An unrouted /api/ path answers the API's JSON error body (found by the API fuzzing).
+handler404 = "nexiom.api_errors.page_not_found"

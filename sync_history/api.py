@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsEditorOrReadOnly
+from nexiom.openapi import error_responses
 from sync_history import selectors, services
 from sync_history.errors import ReplayInvalid
 from sync_history.models import EventStatus, Layer, SyncEvent
@@ -130,7 +131,11 @@ class SyncHistoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         self.check_object_permissions(self.request, event)
         return event
 
-    @extend_schema(parameters=_FILTERS)
+    # 400: a filter that is not a number or a date-time (found by the API fuzzing).
+    @extend_schema(
+        parameters=_FILTERS,
+        responses={200: SyncEventSerializer(many=True), **error_responses("400")},
+    )
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
 
