@@ -74,6 +74,7 @@ class Side:
     host: str
     admin: User
     token: str  # the Admin's personal API token, plaintext
+    role_tokens: dict[Role, str] = field(default_factory=dict)  # every member's token
     hook_tokens: list[str] = field(default_factory=list)  # plaintexts, live one last
     invitation_tokens: list[str] = field(default_factory=list)
     connections: dict[str, int] = field(default_factory=dict)  # connector -> id
@@ -122,22 +123,24 @@ def _provision(slug: str) -> Tenant:
     return tenant_provision(slug=slug, name=f"{slug.title()} Freight").tenant
 
 
-def _members(tenant: Tenant, slug: str) -> User:
-    """An Admin, an Editor and a Viewer (emails carry the slug); returns the Admin."""
-    users = {
-        role: member(
+def _side(tenant: Tenant, slug: str) -> Side:
+    """An Admin, an Editor and a Viewer (emails carry the slug), each with a personal
+    token, and a pending invitation."""
+    tokens = {}
+    for role in Role:
+        user = member(
             tenant, f"{role.value.lower()}-{slug}", role, email=f"{role.value}@{slug}.example"
         )
-        for role in Role
-    }
-    return users[Role.ADMIN]
-
-
-def _side(tenant: Tenant, slug: str) -> Side:
-    admin = _members(tenant, slug)
-    with tenant_context(tenant):
-        token = api_token_create(user=admin, name=f"{slug} deploy script").plaintext
-    side = Side(tenant=tenant, host=f"{slug}.localhost", admin=admin, token=token)
+        with tenant_context(tenant):
+            tokens[role] = api_token_create(user=user, name=f"{slug} {role.value} script")
+    admin = tokens[Role.ADMIN].token.user
+    side = Side(
+        tenant=tenant,
+        host=f"{slug}.localhost",
+        admin=admin,
+        token=tokens[Role.ADMIN].plaintext,
+        role_tokens={role: created.plaintext for role, created in tokens.items()},
+    )
     side.invitation_tokens.append(invite(tenant, f"invitee@{slug}.example", Role.VIEWER, admin))
     return side
 
@@ -209,7 +212,7 @@ def _b_seed(tenant: Tenant) -> Side:
 
 
 def _a_markers(side: Side) -> tuple[set[str], set[int]]:
-    secrets = {MARK, *side.hook_tokens, *side.invitation_tokens, side.token}
+    secrets = {MARK, *side.hook_tokens, *side.invitation_tokens, *side.role_tokens.values()}
     ids: set[int] = set()
     with tenant_context(side.tenant):
         for model in tenant_models():
