@@ -29,6 +29,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import api_token_create
+from accounts.services.users import breakglass_superuser_ensure
 from connectors.models import Connection
 from connectors.sdk.testing import SandboxProcess
 from pipeline.services.delivery import deliveries_send
@@ -73,6 +74,7 @@ class Side:
     tenant: Tenant
     host: str
     admin: User
+    breakglass: User  # the platform's superuser of this tenant: every Desk permission
     token: str  # the Admin's personal API token, plaintext
     role_tokens: dict[Role, str] = field(default_factory=dict)  # every member's token
     hook_tokens: list[str] = field(default_factory=list)  # plaintexts, live one last
@@ -134,10 +136,15 @@ def _side(tenant: Tenant, slug: str) -> Side:
         with tenant_context(tenant):
             tokens[role] = api_token_create(user=user, name=f"{slug} {role.value} script")
     admin = tokens[Role.ADMIN].token.user
+    with tenant_context(tenant):
+        breakglass = breakglass_superuser_ensure(
+            username=f"breakglass-{slug}", email=f"breakglass@{slug}.example"
+        ).user
     side = Side(
         tenant=tenant,
         host=f"{slug}.localhost",
         admin=admin,
+        breakglass=breakglass,
         token=tokens[Role.ADMIN].plaintext,
         role_tokens={role: created.plaintext for role, created in tokens.items()},
     )
