@@ -68,6 +68,7 @@ def test_a_objects_are_not_found_on_b_desk(world: World, db, actor: str) -> None
                 if problem := verdict(world, one, method, chain, signed_in=True):
                     problems.append(f"{method.upper()} {one.path}: {problem}")
 
+    print(f"Desk as {actor}: {len(admin.site._registry)} ModelAdmins, {pages} pages of A")
     assert pages == 6 * len(admin.site._registry)
     assert not problems, "\n".join(problems)
     assert rows_snapshot(world.a.tenant) == before

@@ -31,6 +31,7 @@ def test_every_tenant_url_is_filled_with_a_data(world: World, db) -> None:
     assert not unfillable, "teach tests/isolation/sweep.py these patterns:\n" + "\n".join(
         unfillable
     )
+    print(f"{len(swept)} tenant URLs, {sum(s.of_a for s in swept)} with A's ids or tokens")
     # 58 URLs carried an id or a token of A when this was written; fewer means a fill broke.
     assert sum(s.of_a for s in swept) >= 50, [s.path for s in swept if s.of_a]
 

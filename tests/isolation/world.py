@@ -32,6 +32,7 @@ from accounts.services import api_token_create
 from accounts.services.users import breakglass_superuser_ensure
 from connectors.models import Connection
 from connectors.sdk.testing import SandboxProcess
+from pipeline.models import InboundMessage
 from pipeline.services.delivery import deliveries_send
 from pipeline.services.hooks import hook_issue
 from pipeline.services.normalize import replicas_normalize
@@ -159,8 +160,6 @@ def _pipeline_run(side: Side, client: Client) -> None:
     acked = client.post(hook_path, raw, content_type="text/xml; charset=utf-8")
     assert acked.content == ACK, acked.content
     with tenant_context(side.tenant):
-        from pipeline.models import InboundMessage
-
         message_ids = list(InboundMessage.objects.values_list("pk", flat=True))
         deliveries = canonicals_route(
             canonical_ids=replicas_normalize(replica_ids=messages_parse(message_ids=message_ids))
