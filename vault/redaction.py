@@ -9,9 +9,10 @@ alignment-independent cores that appear wherever the value is base64-encoded,
 alone or inside a longer text. ``RedactingFilter`` replaces them, and anything
 token-shaped (``access_token=...``, ``"password": "..."``, ``Authorization:
 Bearer ...``, JWTs, credential-named query-string and form parameters such as
-``?code=...`` or ``&key=...``), in a record's message, exception text and
-stack. The Celery guard reads the same registry, and ``redact_data`` applies
-the same rules to Celery results and events.
+``?code=...`` or ``&key=...``, and the segment after a path registered with
+``secret_path_register``, e.g. an ingest URL's token in ``/hooks/<token>``), in a
+record's message, exception text and stack. The Celery guard reads the same
+registry, and ``redact_data`` applies the same rules to Celery results and events.
 
 The registry holds the most recent ``MAX_REMEMBERED`` values: it trades a
 bounded memory for the rare value revealed long ago and logged much later,
@@ -59,6 +60,20 @@ _JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*
 
 
 _URLSAFE = str.maketrans("+/", "-_")
+
+# URL paths whose next segment is itself a credential, registered by the apps that own them
+# (the pipeline's ingest URLs): Django logs every 4xx with its path ("Bad Request: /hooks/...").
+_secret_path_prefixes: list[str] = []
+_secret_path_re: re.Pattern | None = None
+
+
+def secret_path_register(prefix: str) -> None:
+    """Treat the path segment after ``prefix`` (e.g. ``/hooks/``) as a secret; safe to repeat."""
+    global _secret_path_re
+    if prefix not in _secret_path_prefixes:
+        _secret_path_prefixes.append(prefix)
+        alternatives = "|".join(re.escape(p) for p in _secret_path_prefixes)
+        _secret_path_re = re.compile(rf"(?P<prefix>{alternatives})[^/\s?#\"'<>]+")
 
 
 def value_variants(value: str) -> frozenset[str]:
@@ -183,6 +198,8 @@ def redact(text: str) -> str:
     """The text with revealed values and token-shaped fields replaced by [REDACTED]."""
     for value in _registry.snapshot().present(text):
         text = text.replace(value, REDACTED)
+    if _secret_path_re is not None:
+        text = _secret_path_re.sub(lambda match: f"{match['prefix']}{REDACTED}", text)
     text = _FIELD_RE.sub(_field_redact, text)
     text = _PARAM_RE.sub(lambda match: f"{match['name']}={REDACTED}", text)
     text = _BEARER_RE.sub(lambda match: f"{match['scheme']} {REDACTED}", text)
