@@ -11,14 +11,15 @@ FLOWER_AUTH_FILE := var/flower/basic-auth
 # prometheus_client's multiprocess files of every process `make up` runs (emptied at start).
 METRICS_DIR := var/metrics
 
-.PHONY: help venv services idp-deps test-deps up migrate demo-tenant demo test lint bench chaos format clean flower-auth
+.PHONY: help venv services idp-deps test-deps up migrate demo-tenant demo test lint bench bench-compare chaos format clean flower-auth
 
 help:
 	@echo "make up     - install, migrate, provision the demo tenant, run web+worker+beat+flower+idp"
 	@echo "make test   - run the whole test suite with coverage"
 	@echo "make demo   - (with make up running) post the sample Revenova messages, show what reached QuickBooks"
 	@echo "make lint   - ruff, import layers, hadolint, GitHub workflow schemas"
-	@echo "make bench  - benchmarks under tests/benchmarks (prints figures)"
+	@echo "make bench  - every benchmark, one table of figures (also kept in var/bench/ as JSON and Markdown)"
+	@echo "make bench-compare - the last two make bench runs side by side"
 	@echo "make chaos  - 10,000 invoices under faults (kills, Redis and PostgreSQL restarts, 429s, a revoked token); web SIGKILLed around the ack"
 
 $(STAMP): pyproject.toml
@@ -96,6 +97,9 @@ lint: venv
 
 bench: services
 	$(BIN)/pytest tests/benchmarks -q -s -p no:cacheprovider --no-cov -o testpaths=tests/benchmarks
+
+bench-compare: venv
+	$(PY) scripts/bench_compare.py
 
 # Slow (about 15 minutes on 2 cores), so not in `make test`; its own Redis and PostgreSQL.
 chaos: venv

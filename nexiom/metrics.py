@@ -1,10 +1,13 @@
-"""Prometheus metrics, recorded in two places only: history events and token refreshes.
+"""Prometheus metrics, recorded in three places only: history events, token refreshes
+and the pipeline's drain tasks.
 
 Every pipeline layer already says what it did as ``sync_history`` events
 (layer, status, duration), so ``sync_history.services.events_record`` calls
 ``events_observe`` once per batch, after the batch is committed, and every
 layer is counted without a line in the layer itself. Token refreshes are
-counted where they happen (``connectors.services.tokens``).
+counted where they happen (``connectors.services.tokens``). Each drain task of
+the pipeline (``pipeline.tasks``) adds its CPU time and the ids it took, so the
+CPU a layer costs per record is one division away.
 
 No metric carries a tenant label: the series count is the product of the
 label values, and tenants are unbounded (a thousand tenants times five
@@ -61,6 +64,22 @@ TOKEN_REFRESHES = Counter(
     ["connector", "outcome"],
 )
 
+DRAIN_TASKS = Counter(
+    "nexiom_pipeline_drain_tasks",
+    "Drain tasks run, by pipeline layer (l2 replica, l3 normalize, l4 outbound, l5 delivery).",
+    ["layer"],
+)
+DRAIN_RECORDS = Counter(
+    "nexiom_pipeline_drain_records",
+    "Ids the drain tasks took off their layer's queue, by pipeline layer.",
+    ["layer"],
+)
+DRAIN_CPU = Counter(
+    "nexiom_pipeline_drain_cpu_seconds",
+    "CPU time (user + system, of the worker process) the drain tasks spent, by pipeline layer.",
+    ["layer"],
+)
+
 
 def _text(value: Any) -> str:
     return str(getattr(value, "value", value))
@@ -87,3 +106,12 @@ def token_refresh_observe(*, connector: str, outcome: str) -> None:
         TOKEN_REFRESHES.labels(connector=connector, outcome=outcome).inc()
     except Exception:
         logger.warning("metrics: token refresh not counted", exc_info=True)
+
+
+def drain_observe(*, layer: str, records: int, cpu_seconds: float) -> None:
+    try:
+        DRAIN_TASKS.labels(layer=layer).inc()
+        DRAIN_RECORDS.labels(layer=layer).inc(records)
+        DRAIN_CPU.labels(layer=layer).inc(max(0.0, cpu_seconds))
+    except Exception:
+        logger.warning("metrics: drain not counted", exc_info=True)

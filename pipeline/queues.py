@@ -43,9 +43,12 @@ def layer_push(layer: str, ids: Iterable[int], *, send) -> int:
     if not ids:
         return 0
     key = _key(layer)
-    client = _redis()
-    client.rpush(key, *ids)
-    if client.set(f"{key}:draining", 1, nx=True, px=_flag_ttl_ms()):
+    # One round trip for both: the push, and the claim of the drain flag.
+    pipe = _redis().pipeline(transaction=False)
+    pipe.rpush(key, *ids)
+    pipe.set(f"{key}:draining", 1, nx=True, px=_flag_ttl_ms())
+    _, claimed = pipe.execute()
+    if claimed:
         send()
     return len(ids)
 
@@ -53,9 +56,10 @@ def layer_push(layer: str, ids: Iterable[int], *, send) -> int:
 def layer_pop(layer: str, *, limit: int) -> list[int]:
     """Up to ``limit`` ids for this layer (distinct, in arrival order); refreshes the flag."""
     key = _key(layer)
-    client = _redis()
-    raw = client.lpop(key, limit) or []
-    client.pexpire(f"{key}:draining", _flag_ttl_ms())
+    pipe = _redis().pipeline(transaction=False)
+    pipe.lpop(key, limit)
+    pipe.pexpire(f"{key}:draining", _flag_ttl_ms())
+    raw = pipe.execute()[0] or []
     return list(dict.fromkeys(int(value) for value in raw))
 
 

@@ -5,7 +5,7 @@ Order matters, and is the whole point of this module:
 1. the sender is recognised (``connector.inbound.accept``: org id, signature)
    before anything is stored; a refused sender leaves a security event;
 2. the raw bytes are committed to PostgreSQL, in their own transaction;
-3. only then is the message queued for L2 (``on_commit``; Redis being down
+3. only then, once committed, is the message queued for L2 (Redis being down
    is logged, not fatal: the sweeper queues stored messages again);
 4. the acknowledgement is returned.
 
@@ -85,17 +85,18 @@ def message_ingest(
         raise
     key = dedupe_key_for(accepted, raw)
     try:
-        with transaction.atomic():
-            message, created = _store(connection, raw, content_type, key, accepted)
-            if created:
-                transaction.on_commit(lambda: _enqueue_quietly(enqueue, message.pk))
+        message, created = _store(connection, raw, content_type, key, accepted)
     except DatabaseError as exc:
         logger.error("gateway: message of connection %s not stored: %s", connection.pk, exc)
         raise StoreUnavailable() from exc
+    if created:  # after the commit (the caller's, when it holds a transaction)
+        transaction.on_commit(lambda: _enqueue_quietly(enqueue, message.pk))
     return Ingested(message_id=message.pk, duplicate=not created, accepted=accepted)
 
 
 def _store(connection, raw, content_type, key, accepted) -> tuple[InboundMessage, bool]:
+    """The message and its history row in one transaction, without a savepoint: a
+    duplicate's IntegrityError aborts it whole, and the duplicate is handled after."""
     try:
         with transaction.atomic():
             message = InboundMessage.objects.create(
@@ -107,6 +108,22 @@ def _store(connection, raw, content_type, key, accepted) -> tuple[InboundMessage
                 notification_count=len(accepted.delivery_ids),
                 # The request's id (pipeline.views), so its log lines match the message's.
                 correlation_id=correlation_current() or correlation_new(),
+            )
+            event_record(
+                Event(
+                    layer=Layer.GATEWAY,
+                    status=EventStatus.RECEIVED,
+                    message_id=message.pk,
+                    connection_id=connection.pk,
+                    correlation_id=message.correlation_id,
+                    detail={
+                        "bytes": len(raw),
+                        "notifications": len(accepted.delivery_ids),
+                        # The start of the raw message; the whole one stays in the
+                        # pipeline's table until the tenant's retention prunes it.
+                        "raw": {"preview": raw[:RAW_PREVIEW].decode("utf-8", "replace")},
+                    },
+                )
             )
     except IntegrityError:
         message = InboundMessage.objects.get(connection=connection, dedupe_key=key)
@@ -121,22 +138,6 @@ def _store(connection, raw, content_type, key, accepted) -> tuple[InboundMessage
             )
         )
         return message, False
-    event_record(
-        Event(
-            layer=Layer.GATEWAY,
-            status=EventStatus.RECEIVED,
-            message_id=message.pk,
-            connection_id=connection.pk,
-            correlation_id=message.correlation_id,
-            detail={
-                "bytes": len(raw),
-                "notifications": len(accepted.delivery_ids),
-                # The start of the raw message; the whole one stays in the pipeline's
-                # table until the tenant's retention prunes it.
-                "raw": {"preview": raw[:RAW_PREVIEW].decode("utf-8", "replace")},
-            },
-        )
-    )
     return message, True
 
 

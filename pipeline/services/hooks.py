@@ -43,11 +43,10 @@ def hook_resolve(*, token: str) -> Connection:
     """The connection behind a live token of this tenant, or HookUnknown (one answer for all)."""
     if not token or len(token) > 200:
         raise HookUnknown()
-    hook = (
-        HookToken.objects.select_related("connection")
-        .filter(token_hash=_hash(token), revoked_at__isnull=True)
-        .first()
-    )
-    if hook is None:
-        raise HookUnknown()
+    try:  # token_hash is unique: a plain get, no ORDER BY on the gateway's hot path
+        hook = HookToken.objects.select_related("connection").get(
+            token_hash=_hash(token), revoked_at__isnull=True
+        )
+    except HookToken.DoesNotExist:
+        raise HookUnknown() from None
     return hook.connection

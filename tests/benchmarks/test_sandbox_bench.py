@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 
+from tests.benchmarks.report import figure_add
 from tests.connectors.sandboxes.conftest import CALLBACK, SandboxProcess, authorize, basic
 
 COUNT = 5_000
@@ -89,6 +90,13 @@ def test_quickbooks_sandbox_invoice_creates_per_second():
             f"sandbox CPU {cpu * 1e6 / COUNT:.0f} µs per create)"
         )
 
+        figure_add(
+            "sandbox",
+            f"QuickBooks sandbox invoice creates, {CONCURRENCY} connections, limits off",
+            rate,
+            "/s",
+            shown=f"{rate:,.0f}/s ({cpu * 1e6 / COUNT:.0f} µs CPU each)",
+        )
         invoices = sandbox.state()["data"]["companies"][realm]["invoices"]
         assert result["statuses"] == {"200": COUNT}
         assert len(invoices) == COUNT + WARM_UP
