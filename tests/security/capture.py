@@ -86,7 +86,7 @@ class LogCapture(logging.Handler):
         self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
         self._json = JsonFormatter()
         self._redact = RedactingFilter()
-        self._saved: list[tuple[logging.Logger, int]] = []
+        self._saved: list[tuple[logging.Logger, int, bool]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -107,15 +107,18 @@ class LogCapture(logging.Handler):
             if isinstance(logger, logging.Logger)
         ]
         for logger in loggers:
-            self._saved.append((logger, logger.level))
+            self._saved.append((logger, logger.level, logger.disabled))
             logger.setLevel(logging.DEBUG)
+            # A second embedded worker's logging set-up may leave earlier loggers disabled.
+            logger.disabled = False
             if logger is logging.getLogger() or not logger.propagate:
                 # First: the configured handlers' filter rewrites the record in place.
                 logger.handlers.insert(0, self)
 
     def stop(self) -> None:
-        for logger, level in self._saved:
+        for logger, level, disabled in self._saved:
             logger.setLevel(level)
+            logger.disabled = disabled
             if self in logger.handlers:
                 logger.removeHandler(self)
 
