@@ -33,6 +33,7 @@ from connectors.errors import NeedsReauth, RateLimited, RemoteError
 from connectors.registry import connector_get
 from connectors.sdk.interfaces import DeliveryTarget
 from connectors.services import connection_client
+from nexiom.bulk import rows_update
 from nexiom.correlation import correlated
 from nexiom.errors import DomainError
 from pipeline.limiter import limit_for, limited
@@ -138,7 +139,7 @@ def deliveries_send(*, delivery_ids: list[int]) -> list[tuple[int, float]]:
         xref_batches.append(xrefs)
         _deliver_to(target, deliveries, xrefs, events)
     with transaction.atomic():
-        Delivery.objects.bulk_update(
+        rows_update(
             rows,
             [
                 "status",

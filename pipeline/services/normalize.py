@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.registry import connector_get
+from nexiom.bulk import rows_update
 from nexiom.correlation import correlated
 from nexiom.errors import DomainError
 from pipeline.models import CanonicalRecord, ReplicaRecord
@@ -87,7 +88,7 @@ def replicas_normalize(*, replica_ids: list[int]) -> list[int]:
             row.source_version, row.updated = replica.source_version, now
             (updates if row.pk else inserts).append(row)
         CanonicalRecord.objects.bulk_create(inserts)
-        CanonicalRecord.objects.bulk_update(
+        rows_update(
             updates,
             ["kind", "schema_version", "data", "status", "error", "source_version", "updated"],
         )

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from connectors.canonical import canonical_from_json, dumps_exact
 from connectors.registry import connector_get
+from nexiom.bulk import rows_update
 from nexiom.correlation import correlated
 from nexiom.errors import DomainError
 from pipeline.models import CanonicalRecord, Delivery, Route
@@ -92,9 +93,9 @@ def canonicals_route(*, canonical_ids: list[int]) -> list[int]:
                 pairs.append((delivery, event))
         for canonical in canonicals:
             canonical.routed_version = canonical.source_version
-        CanonicalRecord.objects.bulk_update(canonicals, ["routed_version"])
+        rows_update(canonicals, ["routed_version"])
         Delivery.objects.bulk_create(inserts)
-        Delivery.objects.bulk_update(
+        rows_update(
             updates,
             [
                 "source_version",

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from connectors.registry import connector_get
 from connectors.sdk.interfaces import ReplicaRecord as Parsed
+from nexiom.bulk import rows_update
 from nexiom.correlation import correlated
 from nexiom.errors import DomainError
 from pipeline.models import InboundMessage, ReplicaRecord
@@ -62,7 +63,7 @@ def messages_parse(*, message_ids: list[int]) -> list[int]:
             if message not in failed:
                 message.status = InboundMessage.Status.PARSED
             message.processed_at = now
-        InboundMessage.objects.bulk_update(messages, ["status", "error", "processed_at"])
+        rows_update(messages, ["status", "error", "processed_at"])
         elapsed = int((time.monotonic() - started) * 1000 / max(1, len(parsed) or 1))
         for event in events:
             event.duration_ms = elapsed
@@ -137,7 +138,7 @@ def _upsert(parsed: list[tuple[InboundMessage, Parsed]], events: list[Event]) ->
             )
             events.append(event)
     ReplicaRecord.objects.bulk_create([row for row, _ in inserts])
-    ReplicaRecord.objects.bulk_update(
+    rows_update(
         [row for row, _ in updates],
         ["source_version", "notification_id", "message", "data", "updated"],
     )
