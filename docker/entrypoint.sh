@@ -109,6 +109,7 @@ case "$command" in
             --bind 0.0.0.0:8000 \
             --workers "${WEB_CONCURRENCY:-2}" \
             --access-logfile - \
+            --logger-class nexiom.gunicorn_logging.RedactingLogger \
             "$@"
         ;;
     worker)

@@ -520,6 +520,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("NEXIOM_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own handlers (an unfiltered console one when DEBUG, runserver's request
+        # lines) would write what the vault's filter scrubs, e.g. "Not Found: /hooks/<token>":
+        # they are dropped, and the records go to the root's console like every other.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
     },
 }
