@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from nexiom.correlation import with_new_correlation
 from nexiom.errors import DomainError
-from pipeline.errors import HookUnknown, MediaTypeRefused, MessageTooLarge
+from pipeline.errors import HookUnknown, MediaTypeRefused, MessageTooLarge, StoreUnavailable
 from pipeline.services.gateway import inbound_for, message_ingest
 from pipeline.services.hooks import hook_resolve
 from pipeline.tasks import L2, enqueue
+from tenants.middleware import RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,13 @@ def hook_receive(request: HttpRequest, token: str) -> HttpResponse:
         inbound = inbound_for(connection)
     except HookUnknown:
         return HttpResponse("Not found.\n", status=404, content_type="text/plain")
+    except DatabaseError:  # PostgreSQL went away after the host's lookup: send it again later
+        logger.warning("gateway: hook lookup failed, database unavailable")
+        response = HttpResponse(
+            f"{StoreUnavailable.default_message}\n", status=503, content_type="text/plain"
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     try:
         raw = _body(request)
         content_type = request.content_type or ""
@@ -44,7 +53,10 @@ def hook_receive(request: HttpRequest, token: str) -> HttpResponse:
         )
     except DomainError as error:
         body, refusal_type = inbound.refusal(message=error.message, status=error.status)
-        return HttpResponse(body, status=error.status, content_type=refusal_type)
+        response = HttpResponse(body, status=error.status, content_type=refusal_type)
+        if error.status == 503:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return HttpResponse(ingested.accepted.ack_body, content_type=ingested.accepted.ack_content_type)
 
 

@@ -42,6 +42,8 @@ class Event:
     #: The inbound message's id (nexiom.correlation); by default the one bound while the
     #: layer works on this record.
     correlation_id: str = field(default_factory=correlation_current)
+    #: When it happened, if not now (a step recorded after the fact, with a later batch).
+    at: datetime | None = None
 
 
 def events_record(events: Iterable[Event]) -> int:
@@ -49,7 +51,7 @@ def events_record(events: Iterable[Event]) -> int:
     now = timezone.now()
     rows = [
         SyncEvent(
-            created=now,
+            created=event.at or now,
             layer=event.layer,
             status=event.status,
             message_id=event.message_id,

@@ -4,7 +4,8 @@ Order matters, and is the whole point of this module:
 
 1. the sender is recognised (``connector.inbound.accept``: org id, signature)
    before anything is stored; a refused sender leaves a security event;
-2. the raw bytes are committed to PostgreSQL, in their own transaction;
+2. the raw bytes are committed to PostgreSQL, in one INSERT of their own (its
+   "received" history row follows with L2's batch: the hot path is one statement);
 3. only then, once committed, is the message queued for L2 (Redis being down
    is logged, not fatal: the sweeper queues stored messages again);
 4. the acknowledgement is returned.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -73,11 +75,13 @@ def message_ingest(
     """Recognise, store and queue one message; the caller acknowledges what this returns."""
     inbound = inbound_for(connection)
     try:
+        secrets = _hook_secrets(connection, inbound)
+    except DatabaseError as exc:  # the vault's row or its audit: not stored, so no ack
+        logger.error("gateway: signing secrets of connection %s unreadable: %s", connection.pk, exc)
+        raise StoreUnavailable() from exc
+    try:
         accepted = inbound.accept(
-            raw=raw,
-            headers=headers,
-            metadata=connection.metadata,
-            secrets=_hook_secrets(connection, inbound),
+            raw=raw, headers=headers, metadata=connection.metadata, secrets=secrets
         )
     except DomainError as error:
         if error.status == 403:
@@ -95,10 +99,13 @@ def message_ingest(
 
 
 def _store(connection, raw, content_type, key, accepted) -> tuple[InboundMessage, bool]:
-    """The message and its history row in one transaction, without a savepoint: a
-    duplicate's IntegrityError aborts it whole, and the duplicate is handled after."""
+    """The message's INSERT, committed on its own: the gateway's hot path is this one
+    statement. Its "received" history row is written by L2 with the batch the message
+    joins (``pipeline.services.replica``), dated when the message arrived. Inside a
+    caller's transaction a savepoint keeps a duplicate's IntegrityError from breaking it."""
+    guard = nullcontext() if transaction.get_autocommit() else transaction.atomic()
     try:
-        with transaction.atomic():
+        with guard:
             message = InboundMessage.objects.create(
                 connection=connection,
                 content_type=content_type[:100],
@@ -108,22 +115,6 @@ def _store(connection, raw, content_type, key, accepted) -> tuple[InboundMessage
                 notification_count=len(accepted.delivery_ids),
                 # The request's id (pipeline.views), so its log lines match the message's.
                 correlation_id=correlation_current() or correlation_new(),
-            )
-            event_record(
-                Event(
-                    layer=Layer.GATEWAY,
-                    status=EventStatus.RECEIVED,
-                    message_id=message.pk,
-                    connection_id=connection.pk,
-                    correlation_id=message.correlation_id,
-                    detail={
-                        "bytes": len(raw),
-                        "notifications": len(accepted.delivery_ids),
-                        # The start of the raw message; the whole one stays in the
-                        # pipeline's table until the tenant's retention prunes it.
-                        "raw": {"preview": raw[:RAW_PREVIEW].decode("utf-8", "replace")},
-                    },
-                )
             )
     except IntegrityError:
         message = InboundMessage.objects.get(connection=connection, dedupe_key=key)
@@ -139,6 +130,26 @@ def _store(connection, raw, content_type, key, accepted) -> tuple[InboundMessage
         )
         return message, False
     return message, True
+
+
+def received_event(message: InboundMessage) -> Event:
+    """The gateway's history row of a stored message (written by L2, see ``_store``)."""
+    raw = bytes(message.body or b"")
+    return Event(
+        layer=Layer.GATEWAY,
+        status=EventStatus.RECEIVED,
+        at=message.received_at,
+        message_id=message.pk,
+        connection_id=message.connection_id,
+        correlation_id=message.correlation_id,
+        detail={
+            "bytes": message.body_size,
+            "notifications": message.notification_count,
+            # The start of the raw message; the whole one stays in the pipeline's
+            # table until the tenant's retention prunes it.
+            "raw": {"preview": raw[:RAW_PREVIEW].decode("utf-8", "replace")},
+        },
+    )
 
 
 def _enqueue_quietly(enqueue, message_id: int) -> None:
@@ -162,12 +173,15 @@ def _hook_secrets(connection: Connection, inbound) -> list[str]:
 
 def _security_event(connection: Connection, error: DomainError) -> None:
     logger.warning("gateway: sender refused on connection %s: %s", connection.pk, error.message)
-    event_record(
-        Event(
-            layer=Layer.GATEWAY,
-            status=EventStatus.REFUSED,
-            connection_id=connection.pk,
-            error_code=error.code,
-            error=error.message,
+    try:
+        event_record(
+            Event(
+                layer=Layer.GATEWAY,
+                status=EventStatus.REFUSED,
+                connection_id=connection.pk,
+                error_code=error.code,
+                error=error.message,
+            )
         )
-    )
+    except DatabaseError:  # the refusal stands; only its history row is missing
+        logger.error("gateway: refusal on connection %s not recorded", connection.pk)

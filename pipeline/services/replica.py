@@ -21,7 +21,8 @@ from nexiom.bulk import rows_update
 from nexiom.correlation import correlated
 from nexiom.errors import DomainError
 from pipeline.models import InboundMessage, ReplicaRecord
-from sync_history.models import EventStatus, Layer
+from pipeline.services.gateway import received_event
+from sync_history.models import EventStatus, Layer, SyncEvent
 from sync_history.services import Event, events_record
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,9 @@ def messages_parse(*, message_ids: list[int]) -> list[int]:
         )
         if not messages:
             return []
-        events: list[Event] = []
+        # The gateway's "received" row of each message, once (a replay parses it again).
+        recorded = _recorded(messages)
+        events: list[Event] = [received_event(m) for m in messages if m.pk not in recorded]
         parsed: list[tuple[InboundMessage, Parsed]] = []
         failed: list[InboundMessage] = []
         for message in correlated(messages, lambda m: m.correlation_id):
@@ -148,6 +151,17 @@ def _upsert(parsed: list[tuple[InboundMessage, Parsed]], events: list[Event]) ->
         events.append(event)
         changed.append(row.pk)
     return changed
+
+
+def _recorded(messages: list[InboundMessage]) -> set[int]:
+    """The messages whose "received" row exists already."""
+    return set(
+        SyncEvent.objects.filter(
+            message_id__in=[m.pk for m in messages],
+            layer=Layer.GATEWAY,
+            status=EventStatus.RECEIVED,
+        ).values_list("message_id", flat=True)
+    )
 
 
 def _message_event(message: InboundMessage, status: EventStatus, error: Exception) -> Event:

@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 
 from pipeline import queues
 from pipeline.models import HookToken, InboundMessage
+from pipeline.services import hooks
 from pipeline.services.hooks import hook_issue
 from pipeline.tasks import sweep_tenant
 from tests.pipeline.conftest import ORG_ID
@@ -221,6 +222,22 @@ def test_postgresql_refusing_the_store_is_503_and_never_an_ack(fresh, monkeypatc
 
     assert response.status_code == 503
     assert is_fault(response, code="soapenv:Server")
+    assert table_counts(fresh) == NOTHING
+
+
+def test_postgresql_gone_at_the_hook_lookup_is_503_with_retry_after(fresh, monkeypatch):
+    # `make chaos` found the window: PostgreSQL restarting between the host's lookup
+    # (the middleware's 503) and the store; the token's lookup sits in between.
+    def unavailable(token_hash):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(hooks, "_live_connection", unavailable)
+    response = fresh.post(message([invoice(tag(), 1)]))
+    monkeypatch.undo()
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert b"Ack" not in response.content
     assert table_counts(fresh) == NOTHING
 
 

@@ -64,6 +64,11 @@ def test_replay_from_each_layer_updates_the_same_invoice(
         with schema_context(wired.tenant.schema_name):
             replays = SyncEvent.objects.filter(status="replay", record_id__in=delivered)
             assert layer in set(replays.values_list("layer", flat=True))  # the request is audited
+            # L2 writes the gateway's "received" row with its batch, once: a replay from the
+            # replica layer parses the message again but does not receive it again.
+            received = SyncEvent.objects.filter(layer="gateway", status="received")
+            message_ids = list(received.values_list("message_id", flat=True))
+            assert len(message_ids) == len(set(message_ids)) >= 1
 
 
 def test_a_dead_letter_comes_back_after_the_mapping_is_fixed(wired, qbo_sandbox, django_db_blocker):
