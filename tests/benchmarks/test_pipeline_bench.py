@@ -42,26 +42,17 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
-from django.test import Client
 from django_tenants.utils import schema_context
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from accounts.models import User
-from accounts.roles import Role
-from accounts.services import user_role_set
-from connectors.models import Connection
 from connectors.sdk.testing import CALLBACK, SandboxProcess, authorize, basic
+from nexiom import settings as production
 from pipeline.models import InboundMessage
-from pipeline.services.hooks import hook_issue
-from pipeline.services.routes import route_create
-from tenants.models import Tenant
-from tenants.services import tenant_provision
 from tests.benchmarks import pipeline_bench_procs as procs
-from tests.benchmarks.pipeline_messages import ORG_ID
-from tests.benchmarks.pipeline_reference import COUNTER, MAPPING
+from tests.benchmarks.pipeline_reference import COUNTER
 from tests.benchmarks.report import figure_add
-from tests.connectors.flows import connect
+from tests.benchmarks.wiring import Wired, sandbox_limits_off, wire
 
 
 def _env_int(name: str, default: int) -> int:
@@ -83,39 +74,6 @@ STALL_SECONDS = 60.0
 
 def _say(line: str = "") -> None:
     print(line, flush=True)
-
-
-class Wired:
-    def __init__(self, tenant: Tenant, revenova: Connection, books: Connection, hook_path: str):
-        self.tenant, self.revenova, self.books, self.hook_path = tenant, revenova, books, hook_path
-
-    @property
-    def host(self) -> str:
-        return f"{self.tenant.slug}.localhost"
-
-
-def _wire(slug: str, sandbox: SandboxProcess) -> Wired:
-    """A tenant as a script would set it up: Revenova in, QuickBooks out, a route, a hook."""
-    tenant = tenant_provision(slug=slug, name=slug.title()).tenant
-    os.environ["QUICKBOOKS_LOCAL_URL"] = sandbox.base_url
-    with schema_context(tenant.schema_name):
-        editor = User.objects.create(username="ed", oidc_sub=f"sub-{slug}", is_staff=True)
-        user_role_set(user=editor, role=Role.EDITOR)
-        revenova = Connection.objects.create(
-            connector="revenova",
-            name="TMS",
-            status=Connection.Status.CONNECTED,
-            metadata={"org_id": ORG_ID},
-        )
-    client = Client(HTTP_HOST=f"{slug}.localhost")
-    with schema_context(tenant.schema_name):
-        client.force_login(editor)
-    books = connect(tenant, client, sandbox, connector="quickbooks", name="Books")
-    with schema_context(tenant.schema_name):
-        route_create(name="Invoices", source=revenova, target=books, mapping=MAPPING)
-        hook = hook_issue(connection=revenova)
-    connection.set_schema_to_public()
-    return Wired(tenant, revenova, books, "/" + hook.url.split("/", 3)[3])
 
 
 def _count(wired: list[Wired], status: str) -> int:
@@ -230,16 +188,7 @@ def _rate(trace: list[tuple[float, int]], total: int) -> float:
 
 @pytest.fixture
 def sandbox():
-    process = SandboxProcess(
-        "connectors.quickbooks.sandbox", ("--rate-limit", "off", "--concurrency", "off")
-    )
-    saved = os.environ.get("QUICKBOOKS_LOCAL_URL")
-    yield process
-    process.stop()
-    if saved is None:
-        os.environ.pop("QUICKBOOKS_LOCAL_URL", None)
-    else:
-        os.environ["QUICKBOOKS_LOCAL_URL"] = saved
+    yield from sandbox_limits_off()
 
 
 def test_pipeline_figures(django_db_setup, django_db_blocker, sandbox, tmp_path: Path):
@@ -253,7 +202,7 @@ def _run(sandbox: SandboxProcess, tmp: Path) -> None:
     invoices = per_tenant * TENANTS
     run = uuid.uuid4().hex[:3]
     started = time.perf_counter()
-    wired = [_wire(f"pb{i:02d}", sandbox) for i in range(TENANTS)]
+    wired = [wire(f"pb{i:02d}", sandbox) for i in range(TENANTS)]
     _say(f"\n[pipeline bench] {TENANTS} tenants wired in {time.perf_counter() - started:.1f} s")
 
     live: list[procs.Proc] = []
@@ -394,7 +343,7 @@ def _run(sandbox: SandboxProcess, tmp: Path) -> None:
             ("--rate-limit", str(RATE_LIMIT), "--rate-window", str(RATE_WINDOW)),
         )
         try:
-            rated = _wire("pbrate", limited)
+            rated = wire("pbrate", limited)
             broker.flushdb()
             env = procs.process_env(
                 QUICKBOOKS_LOCAL_URL=limited.base_url,
@@ -445,7 +394,7 @@ def _run(sandbox: SandboxProcess, tmp: Path) -> None:
         f"{CONCURRENCY} senders, rate run {RATE_INVOICES:,} invoices at "
         f"{RATE_LIMIT}/{RATE_WINDOW} s; "
         f"batches {settings.NEXIOM_PIPELINE_BATCH}, linger "
-        f"{settings.NEXIOM_PIPELINE_LINGER_SECONDS} s; gunicorn 2 sync workers; "
+        f"{production.NEXIOM_PIPELINE_LINGER_SECONDS} s; gunicorn 2 sync workers; "
         f"celery prefork 2+2; engine limiter minute = 1 s for the limits-off runs; "
         f"{os.cpu_count()} CPUs"
     )

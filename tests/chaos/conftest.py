@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from connectors.sdk.testing import SandboxProcess
+from tests.benchmarks.wiring import sandbox_limits_off
 from tests.chaos import infra
 
 
@@ -61,13 +62,4 @@ def django_db_setup(chaos_services, django_db_setup):
 def sandbox() -> Iterator[SandboxProcess]:
     """A QuickBooks sandbox with its limits off (the engine's limiter still runs): the
     faults come from the schedule, not from the sandbox's own throttling."""
-    process = SandboxProcess(
-        "connectors.quickbooks.sandbox", ("--rate-limit", "off", "--concurrency", "off")
-    )
-    saved = os.environ.get("QUICKBOOKS_LOCAL_URL")
-    yield process
-    process.stop()
-    if saved is None:
-        os.environ.pop("QUICKBOOKS_LOCAL_URL", None)
-    else:
-        os.environ["QUICKBOOKS_LOCAL_URL"] = saved
+    yield from sandbox_limits_off()
