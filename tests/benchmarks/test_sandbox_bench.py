@@ -15,8 +15,8 @@ import os
 import subprocess
 import sys
 
+from connectors.sdk.testing import CALLBACK, SandboxProcess, authorize, basic
 from tests.benchmarks.report import figure_add
-from tests.connectors.sandboxes.conftest import CALLBACK, SandboxProcess, authorize, basic
 
 COUNT = 5_000
 CONCURRENCY = 32
