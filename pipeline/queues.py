@@ -38,7 +38,8 @@ def _key(layer: str, schema: str | None = None) -> str:
 
 
 def layer_push(layer: str, ids: Iterable[int], *, send) -> int:
-    """Queue ids for ``layer`` in the current tenant; ``send()`` starts a drain if none runs."""
+    """Queue ids for ``layer`` in the current tenant; ``send(backlog)`` starts a drain if
+    none runs (``backlog``: the ids now waiting, these included)."""
     ids = [int(i) for i in ids]
     if not ids:
         return 0
@@ -47,9 +48,9 @@ def layer_push(layer: str, ids: Iterable[int], *, send) -> int:
     pipe = _redis().pipeline(transaction=False)
     pipe.rpush(key, *ids)
     pipe.set(f"{key}:draining", 1, nx=True, px=_flag_ttl_ms())
-    _, claimed = pipe.execute()
+    backlog, claimed = pipe.execute()
     if claimed:
-        send()
+        send(int(backlog))
     return len(ids)
 
 

@@ -35,12 +35,18 @@ def batch_size(layer: str) -> int:
 def enqueue(layer: str, ids: list[int]) -> int:
     """Queue ids for a layer of the current tenant (starting its drain if none runs).
 
-    A drain started for an idle queue lingers (``NEXIOM_PIPELINE_LINGER_SECONDS``) so
-    that the ids arriving meanwhile share its task; a busy queue's drain goes on at once.
+    A drain started for a queue holding less than a batch lingers
+    (``NEXIOM_PIPELINE_LINGER_SECONDS``) so that the ids arriving meanwhile share its
+    task; with a batch or more waiting (a burst, a 100-notification message) it starts
+    at once.
     """
     task = app.tasks[TASK_NAMES[layer]]
-    linger = settings.NEXIOM_PIPELINE_LINGER_SECONDS
-    return queues.layer_push(layer, ids, send=lambda: task.apply_async(countdown=linger or None))
+
+    def send(backlog: int) -> None:
+        linger = settings.NEXIOM_PIPELINE_LINGER_SECONDS
+        task.apply_async(countdown=None if backlog >= batch_size(layer) else linger or None)
+
+    return queues.layer_push(layer, ids, send=send)
 
 
 #: A drain keeps popping batches for about this long before it hands over to a fresh

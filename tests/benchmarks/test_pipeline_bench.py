@@ -424,28 +424,30 @@ LAYERS = {"l2": "L2 replica", "l3": "L3 normalize", "l4": "L4 outbound", "l5": "
 
 
 def _layer_figures(per_message: int, invoices: int, cpu: dict, drains: dict, before: dict) -> None:
-    """CPU ms per record: the gateway's from the web process, each layer's from its drain
-    tasks (``nexiom_pipeline_drain_*``; Celery's own cost per task is outside them)."""
+    """CPU ms per invoice: the gateway's from the web process, each layer's from its drain
+    tasks (``nexiom_pipeline_drain_*``; Celery's own cost per task is outside them). L2
+    takes message ids, the other layers one id per invoice."""
     figure_add(
         "pipeline",
-        f"CPU per record, L1 gateway ({per_message}/message)",
+        f"CPU per invoice, L1 gateway ({per_message}/message)",
         cpu["web"] * 1000 / invoices,
         "ms",
         shown=f"{cpu['web'] * 1000 / invoices:.2f} ms",
         against="web process CPU / invoices",
     )
     for layer, name in LAYERS.items():
-        seconds = drains.get(layer, {}).get("cpu", 0) - before.get(layer, {}).get("cpu", 0)
-        records = drains.get(layer, {}).get("records", 0) - before.get(layer, {}).get("records", 0)
-        tasks = drains.get(layer, {}).get("tasks", 0) - before.get(layer, {}).get("tasks", 0)
-        per_record = seconds * 1000 / max(1, records)
+
+        def delta(key: str, layer: str = layer) -> float:
+            return drains.get(layer, {}).get(key, 0) - before.get(layer, {}).get(key, 0)
+
+        per_invoice = delta("cpu") * 1000 / invoices
         figure_add(
             "pipeline",
-            f"CPU per record, {name} ({per_message}/message)",
-            per_record,
+            f"CPU per invoice, {name} ({per_message}/message)",
+            per_invoice,
             "ms",
-            shown=f"{per_record:.2f} ms",
-            against=f"{records:,.0f} records in {tasks:,.0f} tasks",
+            shown=f"{per_invoice:.2f} ms",
+            against=f"{delta('records'):,.0f} ids in {delta('tasks'):,.0f} drain tasks",
         )
     workers = sum(v for k, v in cpu.items() if k != "web")
     figure_add(
