@@ -69,11 +69,14 @@ def wire(slug: str, sandbox: SandboxProcess) -> Wired:
     return Wired(tenant, revenova, books, "/" + hook.url.split("/", 3)[3])
 
 
-def sandbox_limits_off() -> Iterator[SandboxProcess]:
-    """A QuickBooks sandbox with its limits off, for a fixture; QUICKBOOKS_LOCAL_URL restored."""
-    process = SandboxProcess(
-        "connectors.quickbooks.sandbox", ("--rate-limit", "off", "--concurrency", "off")
-    )
+def sandbox_limits_off(*, company_per_consent: bool = False) -> Iterator[SandboxProcess]:
+    """A QuickBooks sandbox with its limits off, for a fixture; QUICKBOOKS_LOCAL_URL restored.
+    ``company_per_consent``: each tenant connects a company of its own (its own realm, so
+    its own share of the engine's per-realm limiter), as tenants do in production."""
+    flags = ("--rate-limit", "off", "--concurrency", "off")
+    if company_per_consent:
+        flags += ("--company-per-consent",)
+    process = SandboxProcess("connectors.quickbooks.sandbox", flags)
     saved = os.environ.get("QUICKBOOKS_LOCAL_URL")
     yield process
     process.stop()

@@ -17,7 +17,13 @@ def _arguments(parser: argparse.ArgumentParser) -> Sequence[str]:
         default=REFRESH_GRACE,
         help="seconds a replaced refresh token stays valid (default 86400, Q15)",
     )
-    return ("refresh_grace",)
+    parser.add_argument(
+        "--company-per-consent",
+        action="store_true",
+        help="a new company for every consent (one per tenant, as in production), "
+        "not one per client id",
+    )
+    return ("refresh_grace", "company_per_consent")
 
 
 if __name__ == "__main__":

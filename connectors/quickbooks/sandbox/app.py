@@ -72,8 +72,11 @@ class QuickBooksSandbox(SandboxProvider):
     revoke_format = "json"  # Q11
     revoke_requires_client_auth = True
 
-    def __init__(self, options: SandboxOptions) -> None:
+    def __init__(self, options: SandboxOptions, *, company_per_consent: bool = False) -> None:
         super().__init__(options)
+        #: Each consent creates a new company (each tenant its own QuickBooks, as in
+        #: production), instead of one company per client id (Intuit's sandbox).
+        self.company_per_consent = company_per_consent
         self.reset()
 
     def reset(self) -> None:
@@ -91,7 +94,7 @@ class QuickBooksSandbox(SandboxProvider):
     def approve(self, *, client_id: str, scope: str) -> Grant:
         if not any(s in scope.split() for s in REALM_SCOPES):
             return Grant(account="")  # OpenID-only consent: no company, no realmId (Q8)
-        realm = self.company_of_client.get(client_id)
+        realm = None if self.company_per_consent else self.company_of_client.get(client_id)
         if realm is None:
             realm = new_realm_id(set(self.companies))
             number = len(self.companies) + 1
@@ -313,8 +316,10 @@ class QuickBooksSandbox(SandboxProvider):
 
 def create_app(**options: Any) -> web.Application:
     """The QuickBooks sandbox app; ``options`` override ``DEFAULTS`` (see ``SandboxOptions``),
-    plus ``refresh_grace`` (seconds the previous refresh token stays valid, default 24 h)."""
+    plus ``refresh_grace`` (seconds the previous refresh token stays valid, default 24 h) and
+    ``company_per_consent`` (a new company for every consent, default off)."""
     grace = options.pop("refresh_grace", None)
+    per_consent = bool(options.pop("company_per_consent", False))
     merged = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
     for nullable in ("rate_limit", "concurrency", "refresh_ttl"):
         if nullable in options:
@@ -325,4 +330,6 @@ def create_app(**options: Any) -> web.Application:
     base = SandboxOptions(
         client_id=merged.pop("client_id"), client_secret=merged.pop("client_secret")
     )
-    return create_sandbox_app(QuickBooksSandbox(base.replace(**merged)))
+    return create_sandbox_app(
+        QuickBooksSandbox(base.replace(**merged), company_per_consent=per_consent)
+    )

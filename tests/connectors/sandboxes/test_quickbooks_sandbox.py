@@ -153,6 +153,20 @@ def test_same_client_reconnecting_gets_the_same_company(qbo):
     assert list(qbo.state()["data"]["companies"]) == [REALM]
 
 
+def test_company_per_consent_gives_each_tenant_its_own_company(sandbox_process):
+    # The benchmarks' tenants each connect their own QuickBooks, as in production.
+    sandbox = sandbox_process(MODULE, "--company-per-consent")
+    first = connect(sandbox)
+    second = connect(sandbox)
+
+    assert first["realmId"] != second["realmId"]
+    assert set(sandbox.state()["data"]["companies"]) == {first["realmId"], second["realmId"]}
+    # Each token opens its own company only.
+    assert api(sandbox, first, "GET", f"companyinfo/{first['realmId']}").status_code == 200
+    other = api(sandbox, {**first, "realmId": second["realmId"]}, "GET", "companyinfo/1")
+    assert other.status_code == 403
+
+
 def test_deny_redirects_with_access_denied(qbo):
     params = authorize(
         qbo, path="/oauth/authorize", client_id=CLIENT_ID, scope=SCOPE, state="st", decision="deny"
