@@ -82,30 +82,9 @@ class Proc:
 
 
 def gunicorn(env: dict[str, str]) -> tuple[Proc, str]:
+    """gunicorn as the Procfile runs it (two sync workers), on a free port; (process, base URL)."""
     port = free_port()
-    proc = Proc(
-        "web",
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "nexiom.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--graceful-timeout",
-            "10",
-        ],
-        env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_web(proc, base)
-    except BaseException:
-        proc.stop()
-        raise
-    return proc, base
+    return gunicorn_at(env, port), f"http://127.0.0.1:{port}"
 
 
 def _wait_web(proc: Proc, base: str) -> None:
@@ -212,8 +191,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def gunicorn_at(env: dict[str, str], port: int) -> Proc:
-    """gunicorn as ``gunicorn()`` starts it, on a given port: a restarted web process comes
-    back where its senders knew it (SO_REUSEADDR lets it bind at once)."""
+    """gunicorn on a given port: a restarted web process comes back where its senders knew
+    it (SO_REUSEADDR lets it bind at once)."""
     proc = Proc(
         "web",
         [
