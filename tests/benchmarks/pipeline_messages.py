@@ -19,6 +19,9 @@ FIXTURE = (
     / "fixtures"
     / "revenova_outbound_invoice.xml"
 ).read_text()
+
+#: The fixture's org. This module stays free of Django: the load generator and the chaos
+#: sender import it without setting Django up.
 ORG_ID = "00D5e000000KqTzEAK"
 
 _NOTIFICATION = re.compile(r"(\s*<Notification>.*?</Notification>)", re.DOTALL)

@@ -25,17 +25,11 @@ from connectors.sdk.client import pooled_session
 from connectors.sdk.interfaces import ReplicaRecord
 from nexiom.celery import app
 from pipeline.services.normalize import canonical_dump
+from tests.pipeline.wiring import MAPPING
+
+__all__ = ["COUNTER", "MAPPING", "reference_chain"]
 
 COUNTER = "nexiom:bench:reference:posted"
-MAPPING = {
-    "items": {
-        "line_haul": {"value": "21", "name": "Linehaul"},
-        "fuel_surcharge": {"value": "22", "name": "Fuel Surcharge"},
-        "accessorial": {"value": "23", "name": "Accessorials"},
-        "discount": {"value": "24", "name": "Discounts"},
-    },
-    "tax_code": "TAX",
-}
 
 
 @functools.cache

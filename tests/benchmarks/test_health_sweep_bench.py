@@ -36,7 +36,6 @@ from django_tenants.utils import schema_context
 
 from connectors.models import Connection, ConnectionStatus
 from connectors.quickbooks.connector import QuickBooksOAuth2
-from connectors.sdk.testing import SandboxProcess
 from connectors.services import authorization_start, connection_create
 from connectors.services.credentials import (
     access_value,
@@ -49,6 +48,7 @@ from nexiom.celery import app
 from tenants.services import tenant_provision
 from tests.benchmarks.report import figure_add
 from tests.connectors.flows import callback, consent
+from tests.pipeline.wiring import sandbox_limits_off
 from vault.audit import AUDIT_DATABASE
 from vault.services import secret_seal
 
@@ -82,17 +82,7 @@ def _on_own_connection(work, *, schema: str | None = None):
 
 @pytest.fixture(scope="module")
 def sandbox():
-    process = SandboxProcess(
-        "connectors.quickbooks.sandbox", ("--rate-limit", "off", "--concurrency", "off")
-    )
-    saved = os.environ.get("QUICKBOOKS_LOCAL_URL")
-    os.environ["QUICKBOOKS_LOCAL_URL"] = process.base_url
-    yield process
-    process.stop()
-    if saved is None:
-        os.environ.pop("QUICKBOOKS_LOCAL_URL", None)
-    else:
-        os.environ["QUICKBOOKS_LOCAL_URL"] = saved
+    yield from sandbox_limits_off()
 
 
 def _connect_one() -> tuple[Connection, str]:

@@ -48,13 +48,13 @@ from django_tenants.utils import schema_context
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from connectors.sdk.testing import CALLBACK, SandboxProcess, authorize, basic
+from connectors.sdk.testing import SandboxProcess
 from nexiom import settings as production
 from pipeline.models import InboundMessage
 from tests.benchmarks import pipeline_bench_procs as procs
 from tests.benchmarks.pipeline_reference import COUNTER
 from tests.benchmarks.report import figure_add
-from tests.benchmarks.wiring import Wired, sandbox_limits_off, wire
+from tests.pipeline.wiring import Wired, sandbox_company, sandbox_limits_off, tenant_wire
 
 
 def _env_int(name: str, default: int) -> int:
@@ -141,31 +141,6 @@ def _sandbox_invoices(sandbox: SandboxProcess) -> dict[str, int]:
     return {realm: len(company["invoices"]) for realm, company in companies.items()}
 
 
-def _reference_realm(sandbox: SandboxProcess) -> tuple[str, str, str]:
-    """A company of its own for the reference: (API base URL, access token, customer id)."""
-    params = authorize(
-        sandbox,
-        path="/oauth/authorize",
-        client_id="nexiom-dev-quickbooks",
-        scope="com.intuit.quickbooks.accounting",
-    )
-    tokens = sandbox.http.post(
-        sandbox.url("/oauth/token"),
-        data={"grant_type": "authorization_code", "code": params["code"], "redirect_uri": CALLBACK},
-        headers=basic("nexiom-dev-quickbooks", "dev-secret-quickbooks"),
-        timeout=5,
-    ).json()
-    base = sandbox.url(f"/v3/company/{params['realmId']}")
-    customer = sandbox.http.post(
-        f"{base}/customer",
-        params={"minorversion": "75"},
-        json={"DisplayName": "Great Lakes Packaging & Supply Co."},
-        headers={"Authorization": f"Bearer {tokens['access_token']}"},
-        timeout=5,
-    ).json()["Customer"]
-    return base, tokens["access_token"], customer["Id"]
-
-
 def _post_spec(base: str, targets: list[Wired], *, run: str, per_tenant: int, per_message: int):
     return {
         "base": base,
@@ -204,7 +179,7 @@ def _run(sandbox: SandboxProcess, tmp: Path) -> None:
     invoices = per_tenant * TENANTS
     run = uuid.uuid4().hex[:3]
     started = time.perf_counter()
-    wired = [wire(f"pb{i:02d}", sandbox) for i in range(TENANTS)]
+    wired = [tenant_wire(f"pb{i:02d}", sandbox) for i in range(TENANTS)]
     _say(f"\n[pipeline bench] {TENANTS} tenants wired in {time.perf_counter() - started:.1f} s")
 
     live: list[procs.Proc] = []
@@ -273,14 +248,16 @@ def _run(sandbox: SandboxProcess, tmp: Path) -> None:
 
         # --- 2. end to end, against the reference, on the same workers ---------------------
         live += procs.workers(env, "e2e")
-        ref_base, ref_token, ref_customer = _reference_realm(sandbox)
+        reference = sandbox_company(  # a company of its own
+            sandbox, "Great Lakes Packaging & Supply Co."
+        )
         broker.delete(COUNTER)
         spec = {
             "run": run + "r",
             "count": REFERENCE_INVOICES,
-            "customer_id": ref_customer,
-            "base_url": ref_base,
-            "token": ref_token,
+            "customer_id": reference.customer_id,
+            "base_url": reference.base_url,
+            "token": reference.access_token,
         }
         sent = procs.load("reference", spec, env, tmp)
         deadline = time.monotonic() + PHASE_TIMEOUT
@@ -345,7 +322,7 @@ def _run(sandbox: SandboxProcess, tmp: Path) -> None:
             ("--rate-limit", str(RATE_LIMIT), "--rate-window", str(RATE_WINDOW)),
         )
         try:
-            rated = wire("pbrate", limited)
+            rated = tenant_wire("pbrate", limited)
             broker.flushdb()
             env = procs.process_env(
                 QUICKBOOKS_LOCAL_URL=limited.base_url,

@@ -11,24 +11,17 @@ The issue's target on a 2-core machine: at least 1,500 creates/s.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
-from connectors.sdk.testing import CALLBACK, SandboxProcess, authorize, basic
+from connectors.sdk.testing import SandboxProcess
+from tests.benchmarks.pipeline_bench_procs import cpu_seconds
 from tests.benchmarks.report import figure_add
+from tests.pipeline.wiring import sandbox_company
 
 COUNT = 5_000
 CONCURRENCY = 32
 WARM_UP = 200
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux ``/proc``), to show the sandbox's own
-    cost per create whatever else the shared machine is running."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_quickbooks_sandbox_invoice_creates_per_second():
@@ -36,31 +29,9 @@ def test_quickbooks_sandbox_invoice_creates_per_second():
         "connectors.quickbooks.sandbox", ("--rate-limit", "off", "--concurrency", "off")
     )
     try:
-        params = authorize(
-            sandbox,
-            path="/oauth/authorize",
-            client_id="nexiom-dev-quickbooks",
-            scope="com.intuit.quickbooks.accounting",
-        )
-        tokens = sandbox.http.post(
-            sandbox.url("/oauth/token"),
-            data={
-                "grant_type": "authorization_code",
-                "code": params["code"],
-                "redirect_uri": CALLBACK,
-            },
-            headers=basic("nexiom-dev-quickbooks", "dev-secret-quickbooks"),
-            timeout=5,
-        ).json()
-        realm = params["realmId"]
-        customer = sandbox.http.post(
-            sandbox.url(f"/v3/company/{realm}/customer"),
-            params={"minorversion": "75"},
-            json={"DisplayName": "Bench Freight"},
-            headers={"Authorization": f"Bearer {tokens['access_token']}"},
-            timeout=5,
-        ).json()["Customer"]
-        assert customer["Id"] == "58"
+        company = sandbox_company(sandbox, "Bench Freight")
+        realm = company.realm
+        assert company.customer_id == "58"
 
         cpu_before = cpu_seconds(sandbox.proc.pid)
         load = subprocess.run(
@@ -70,7 +41,7 @@ def test_quickbooks_sandbox_invoice_creates_per_second():
                 "tests.benchmarks.sandbox_load",
                 sandbox.base_url,
                 realm,
-                tokens["access_token"],
+                company.access_token,
                 str(COUNT),
                 str(CONCURRENCY),
             ],

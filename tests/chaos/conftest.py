@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pytest
 
 from connectors.sdk.testing import SandboxProcess
-from tests.benchmarks.wiring import sandbox_limits_off
 from tests.chaos import infra
+from tests.pipeline.wiring import sandbox_limits_off
 
 
 @dataclass

@@ -27,7 +27,7 @@ from pathlib import Path
 from tests.benchmarks import pipeline_bench_procs as procs
 from tests.chaos.supervisor import Platform, jitter
 from tests.chaos.support import Sender, db_read, sandbox_doc_numbers, say, table
-from tests.chaos.wiring import Wired, counts, dedupe_keys, wire
+from tests.chaos.wiring import Wired, counts, dedupe_keys, tenant_wire
 
 ROUNDS = int(os.environ.get("NEXIOM_CHAOS_ACK_ROUNDS") or 100)
 TENANTS = int(os.environ.get("NEXIOM_CHAOS_ACK_TENANTS") or 2)
@@ -51,7 +51,7 @@ def test_acknowledged_means_stored(django_db_setup, django_db_blocker, sandbox, 
 
 def _run(sandbox, tmp: Path) -> None:
     run = uuid.uuid4().hex[:3]
-    wired = [wire(f"ack{i:02d}", sandbox) for i in range(TENANTS)]
+    wired = [tenant_wire(f"ack{i:02d}", sandbox) for i in range(TENANTS)]
     env = procs.process_env(
         QUICKBOOKS_LOCAL_URL=sandbox.base_url,
         NEXIOM_RATE_LIMIT_MINUTE_SECONDS="1",  # the sandbox's limits are off; see README

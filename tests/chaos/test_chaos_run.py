@@ -55,7 +55,7 @@ from tests.chaos.support import (
     say,
     table,
 )
-from tests.chaos.wiring import Wired, counts, wire
+from tests.chaos.wiring import Wired, counts, tenant_wire
 
 
 def _env_int(name: str, default: int) -> int:
@@ -90,7 +90,7 @@ def _run(services: Services, sandbox: SandboxProcess, tmp: Path) -> None:
     per_tenant = INVOICES // TENANTS
     total = per_tenant * TENANTS
     began = time.monotonic()
-    wired = [wire(f"chaos{i:02d}", sandbox) for i in range(TENANTS)]
+    wired = [tenant_wire(f"chaos{i:02d}", sandbox) for i in range(TENANTS)]
     say(f"\n[chaos] {TENANTS} tenants wired in {time.monotonic() - began:.1f} s")
     env = procs.process_env(
         QUICKBOOKS_LOCAL_URL=sandbox.base_url,

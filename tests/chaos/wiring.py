@@ -1,12 +1,12 @@
-"""What the chaos run counts in the database; tenants are wired by ``tests.benchmarks.wiring``."""
+"""What the chaos run counts in the database; tenants are wired by ``tests.pipeline.wiring``."""
 
 from __future__ import annotations
 
 from django.db import connection
 
-from tests.benchmarks.wiring import Wired, wire
+from tests.pipeline.wiring import Wired, tenant_wire
 
-__all__ = ["Wired", "counts", "dedupe_keys", "wire"]
+__all__ = ["Wired", "counts", "dedupe_keys", "tenant_wire"]
 
 
 def counts(wired: list[Wired], table: str, column: str = "status") -> dict[str, int]:

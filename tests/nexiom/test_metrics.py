@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline.models import Delivery
-from tests.pipeline.conftest import FIXTURES, pipeline_quiet, pipeline_worker, wait_until, wire
+from tests.pipeline.conftest import FIXTURES, pipeline_worker, wait_until, wired_as
 
 # The pipeline's real worker fixture, used by ``wired`` below.
 __all__ = ["pipeline_worker"]
@@ -28,13 +28,7 @@ LAYERS = ("gateway", "replica", "normalize", "outbound", "delivery")
 Sample = tuple[str, tuple[tuple[str, str], ...]]
 
 
-@pytest.fixture(scope="module")
-def wired(pipeline_worker, qbo_sandbox, django_db_blocker):
-    """The pipeline's ``wired`` tenant under a slug of this module's own."""
-    pipeline_quiet(SLUG)
-    with wire(SLUG, qbo_sandbox, django_db_blocker) as wired:
-        yield wired
-        pipeline_quiet(SLUG)
+wired = wired_as(SLUG)  # the pipeline's wired tenant under a slug of this module's own
 
 
 def scrape(client: Client | None = None) -> dict[Sample, float]:

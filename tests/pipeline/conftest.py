@@ -17,32 +17,15 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
-from django.test import Client
-from django_tenants.utils import schema_context
 
-from accounts.models import User
-from accounts.roles import Role
-from accounts.services import user_role_set
-from connectors.models import Connection
 from nexiom.celery import app
-from pipeline.models import Route
-from pipeline.services.hooks import hook_issue
-from pipeline.services.routes import route_create
 from tenants.models import Tenant
-from tenants.services import tenant_provision
-from tests.connectors.flows import connect
+from tests.pipeline.wiring import MAPPING, ORG_ID, Wired, tenant_wire
+
+# Tests import the wiring's constants from here, with the fixtures.
+__all__ = ["MAPPING", "ORG_ID"]
 
 FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "revenova" / "fixtures"
-ORG_ID = "00D5e000000KqTzEAK"
-MAPPING = {
-    "items": {
-        "line_haul": {"value": "21", "name": "Linehaul"},
-        "fuel_surcharge": {"value": "22", "name": "Fuel Surcharge"},
-        "accessorial": {"value": "23", "name": "Accessorials"},
-        "discount": {"value": "24", "name": "Discounts"},
-    },
-    "tax_code": "TAX",
-}
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 90, what: str = "") -> None:
@@ -100,63 +83,32 @@ def pipeline_worker(django_db_setup, django_db_blocker):
         celery_queues("celery", "delivery")
 
 
-class Wired:
-    """The committed tenant ``pipe``: a Revenova source, a connected QuickBooks target,
-    a route between them and the source's ingest URL."""
-
-    def __init__(
-        self,
-        tenant: Tenant,
-        revenova: Connection,
-        books: Connection,
-        route: Route,
-        hook,
-        host: str = "pipe.localhost",
-    ):
-        self.tenant, self.revenova, self.books, self.route = tenant, revenova, books, route
-        self.host = host
-        self.hook_path = "/" + hook.url.split("/", 3)[3]
-
-    def post(self, body: bytes, content_type: str = "text/xml; charset=utf-8", path: str = ""):
-        return Client(HTTP_HOST=self.host).post(
-            path or self.hook_path, body, content_type=content_type
-        )
-
-
 @contextlib.contextmanager
 def wire(slug: str, qbo_sandbox, django_db_blocker) -> Iterator[Wired]:
     """A committed tenant ``slug`` wired Revenova → QuickBooks sandbox; dropped afterwards."""
     with django_db_blocker.unblock():
-        tenant = tenant_provision(slug=slug, name=f"{slug.title()} Freight").tenant
-        host = f"{slug}.localhost"
+        wired = tenant_wire(slug, qbo_sandbox)
         try:
-            with schema_context(tenant.schema_name):
-                editor = User.objects.create(username="ed", oidc_sub="sub-ed", is_staff=True)
-                user_role_set(user=editor, role=Role.EDITOR)
-                revenova = Connection.objects.create(
-                    connector="revenova",
-                    name="TMS",
-                    status=Connection.Status.CONNECTED,
-                    metadata={"org_id": ORG_ID},
-                )
-            client = Client(HTTP_HOST=host)
-            with schema_context(tenant.schema_name):
-                client.force_login(editor)
-            books = connect(tenant, client, qbo_sandbox, connector="quickbooks", name="Books")
-            with schema_context(tenant.schema_name):
-                route = route_create(
-                    name="Invoices to QuickBooks", source=revenova, target=books, mapping=MAPPING
-                )
-                hook = hook_issue(connection=revenova)
-            yield Wired(tenant, revenova, books, route, hook, host=host)
+            yield wired
         finally:
-            Tenant.objects.get(pk=tenant.pk).delete(force_drop=True)
+            Tenant.objects.get(pk=wired.tenant.pk).delete(force_drop=True)
 
 
-@pytest.fixture(scope="module")
-def wired(pipeline_worker, qbo_sandbox, django_db_blocker):
-    with wire("pipe", qbo_sandbox, django_db_blocker) as wired:
-        yield wired
+def wired_as(slug: str):
+    """A module's ``wired`` fixture: the wired tenant under ``slug``, its queues quiet before
+    and after (``wired = wired_as("corr")`` in a module that needs a tenant of its own)."""
+
+    @pytest.fixture(scope="module")
+    def wired(pipeline_worker, qbo_sandbox, django_db_blocker):
+        pipeline_quiet(slug)
+        with wire(slug, qbo_sandbox, django_db_blocker) as wired:
+            yield wired
+            pipeline_quiet(slug)
+
+    return wired
+
+
+wired = wired_as("pipe")
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from nexiom.correlation import correlated
 from nexiom.logging_json import JsonFormatter
 from pipeline.models import Delivery, InboundMessage, ReplicaRecord
 from sync_history.models import SyncEvent
-from tests.pipeline.conftest import FIXTURES, pipeline_quiet, wait_until, wire
+from tests.pipeline.conftest import FIXTURES, wait_until, wired_as
 from vault.redaction import RedactingFilter
 
 INVOICES = (FIXTURES / "revenova_outbound_invoice.xml").read_bytes()
@@ -32,13 +32,7 @@ LAYERS = {"gateway", "replica", "normalize", "outbound", "delivery"}
 SLUG = "corr"
 
 
-@pytest.fixture(scope="module")
-def wired(pipeline_worker, qbo_sandbox, django_db_blocker):
-    """The pipeline's ``wired`` tenant under a slug of this module's own."""
-    pipeline_quiet(SLUG)
-    with wire(SLUG, qbo_sandbox, django_db_blocker) as wired:
-        yield wired
-        pipeline_quiet(SLUG)
+wired = wired_as(SLUG)  # the pipeline's wired tenant under a slug of this module's own
 
 
 @pytest.fixture
